@@ -1,0 +1,322 @@
+package server
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/valkey-node/valkey-node/server/resp"
+)
+
+// maxBatch bounds how many pipelined commands run under one acquisition of the execution lock, so one
+// client with a deep pipeline cannot starve the others.
+const maxBatch = 256
+
+// flushThreshold makes a client with a long batch write out its replies before it is done.
+const flushThreshold = 64 * 1024
+
+// Client is one connection.
+type Client struct {
+	srv  *Server
+	conn net.Conn
+	kind connKind
+	tls  *tls.ConnectionState
+	rd   *resp.Reader
+
+	// out holds replies not yet written. Commands append to it with the execution lock held; other
+	// goroutines (PUBLISH, MONITOR) may append too. outMu guards it against the flushing goroutine.
+	outMu sync.Mutex
+	out   resp.Writer
+	spare []byte
+	wmu   sync.Mutex // serialises writes to conn
+
+	// async writer, started on first use by producers outside this client's own goroutine
+	asyncOnce sync.Once
+	kick      chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	// the fields below are guarded by the server's execution lock
+	id        uint64
+	name      string
+	libName   string
+	libVer    string
+	db        int
+	proto     int
+	user      *User
+	authed    bool
+	created   time.Time
+	lastInter time.Time
+	lastCmd   string
+	flags     clientFlags
+	replyMode replyMode
+	argvMem   int
+	cmdCount  int64
+	// closeASAP asks the connection goroutine to close once the current replies are written.
+	closeASAP bool
+	// killed is set when another client closed this one.
+	killed bool
+	laddr  string
+	addr   string
+}
+
+type clientFlags struct {
+	noEvict    bool
+	noTouch    bool
+	monitor    bool
+	subscribed bool
+}
+
+type replyMode uint8
+
+const (
+	replyOn replyMode = iota
+	replyOff
+	replySkipNext
+	replySkip
+)
+
+func newClient(s *Server, conn net.Conn, kind connKind, st *tls.ConnectionState) *Client {
+	now := time.Now()
+	c := &Client{
+		srv:       s,
+		conn:      conn,
+		kind:      kind,
+		tls:       st,
+		rd:        resp.NewReader(conn),
+		kick:      make(chan struct{}, 1),
+		closed:    make(chan struct{}),
+		proto:     2,
+		created:   now,
+		lastInter: now,
+		addr:      conn.RemoteAddr().String(),
+		laddr:     conn.LocalAddr().String(),
+	}
+	if kind == kindUnix {
+		c.addr = "/unixsocket:0"
+		if s.cfg.UnixSocket != "" {
+			c.addr = s.cfg.UnixSocket + ":0"
+			c.laddr = c.addr
+		}
+	}
+	c.out.Proto = 2
+	return c
+}
+
+// registerClient adds c to the client table and authenticates it as the default user when that needs no
+// password. Called with the lock held.
+func (s *Server) registerClient(c *Client) {
+	s.nextID++
+	c.id = s.nextID
+	s.clients[c.id] = c
+	s.stats.connectionsReceived++
+	s.acl.onConnect(c)
+}
+
+func (s *Server) unregisterClient(c *Client) {
+	delete(s.clients, c.id)
+	delete(s.monitors, c)
+	s.onClientGone(c)
+}
+
+// serve runs the connection: parse every complete command in the input buffer, execute them as one
+// batch, and flush the replies once no complete command is left. One TLS record and one syscall per batch.
+func (c *Client) serve() {
+	s := c.srv
+	defer func() {
+		c.flush()
+		c.shutdown()
+		s.mu.Lock()
+		s.unregisterClient(c)
+		s.mu.Unlock()
+	}()
+	batch := make([][][]byte, 0, 16)
+	s.mu.Lock()
+	c.syncLimits()
+	s.mu.Unlock()
+	for {
+		c.rd.Reset()
+		batch = batch[:0]
+		var perr error
+		for len(batch) < maxBatch {
+			args, ok, err := c.rd.Next()
+			if err != nil {
+				perr = err
+				break
+			}
+			if !ok {
+				break
+			}
+			batch = append(batch, args)
+		}
+		if len(batch) > 0 || perr != nil {
+			s.mu.Lock()
+			c.outMu.Lock()
+			for _, args := range batch {
+				s.execute(c, args)
+				if c.closeASAP {
+					break
+				}
+			}
+			var pe *resp.ProtocolError
+			if perr != nil && errors.As(perr, &pe) && !c.closeASAP {
+				s.stats.protocolErrors++
+				c.out.Error(pe.Error())
+				c.closeASAP = true
+			}
+			c.syncLimits()
+			pending := c.out.Len()
+			c.outMu.Unlock()
+			closing := c.closeASAP
+			s.mu.Unlock()
+			if perr != nil {
+				if errors.Is(perr, resp.ErrQueryBufferLimit) {
+					s.log.Warn().Str("addr", c.addr).Msg("Closing client that reached max query buffer length")
+				}
+				return
+			}
+			if closing {
+				return
+			}
+			if pending < flushThreshold && len(batch) == maxBatch {
+				continue
+			}
+			if c.rd.Buffered() > 0 && len(batch) == maxBatch {
+				if err := c.flush(); err != nil {
+					return
+				}
+				continue
+			}
+		}
+		if err := c.flush(); err != nil {
+			return
+		}
+		if err := c.waitInput(); err != nil {
+			return
+		}
+	}
+}
+
+// syncLimits copies the limits the reader enforces from the configuration (lock held).
+func (c *Client) syncLimits() {
+	c.rd.MaxBulkLen = c.srv.cfg.ProtoMaxBulkLen
+	c.rd.MaxQueryBuf = c.srv.cfg.ClientQueryBufferLimit
+	c.rd.Strict = !c.authed
+}
+
+// waitInput blocks until more input arrives, applying the idle timeout.
+func (c *Client) waitInput() error {
+	s := c.srv
+	s.mu.Lock()
+	timeout := s.cfg.Timeout
+	exempt := c.flags.subscribed || c.flags.monitor
+	s.mu.Unlock()
+	if timeout > 0 && !exempt {
+		c.conn.SetReadDeadline(time.Now().Add(time.Duration(timeout) * time.Second))
+	} else {
+		c.conn.SetReadDeadline(time.Time{})
+	}
+	err := c.rd.Fill()
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			s.log.Debug().Str("addr", c.addr).Msg("Closing idle client")
+		} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, resp.ErrQueryBufferLimit) {
+			s.log.Debug().Str("addr", c.addr).Err(err).Msg("Client closed connection")
+		}
+		if errors.Is(err, resp.ErrQueryBufferLimit) {
+			s.log.Warn().Str("addr", c.addr).Msg("Closing client that reached max query buffer length")
+		}
+		return err
+	}
+	s.mu.Lock()
+	c.lastInter = time.Now()
+	s.mu.Unlock()
+	return nil
+}
+
+// flush writes every pending reply.
+func (c *Client) flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	for {
+		c.outMu.Lock()
+		buf := c.out.Buf
+		if len(buf) == 0 {
+			c.outMu.Unlock()
+			return nil
+		}
+		c.out.Buf = c.spare[:0]
+		c.spare = nil
+		c.outMu.Unlock()
+		_, err := c.conn.Write(buf)
+		c.outMu.Lock()
+		if cap(buf) <= 1<<20 {
+			c.spare = buf[:0]
+		}
+		c.outMu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// push appends an out-of-band message (pub/sub, MONITOR) and makes sure it is written even while the
+// client's own goroutine is waiting for input. Called with the execution lock held.
+func (c *Client) push(fn func(w *resp.Writer)) {
+	if c.srv.cur == c {
+		// the client is executing a command right now and already holds outMu
+		fn(&c.out)
+		return
+	}
+	c.outMu.Lock()
+	fn(&c.out)
+	c.outMu.Unlock()
+	c.asyncOnce.Do(func() {
+		c.srv.bg.Add(1)
+		go c.asyncWriter()
+	})
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Client) asyncWriter() {
+	defer c.srv.bg.Done()
+	for {
+		select {
+		case <-c.kick:
+			if err := c.flush(); err != nil {
+				c.conn.Close()
+				return
+			}
+		case <-c.closed:
+			return
+		}
+	}
+}
+
+// shutdown closes the connection and stops the async writer.
+func (c *Client) shutdown() {
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		c.conn.Close()
+	})
+}
+
+// closeAfterFlush is used at server shutdown: write what is pending, then close.
+func (c *Client) closeAfterFlush() {
+	c.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	c.flush()
+	c.shutdown()
+}
+
+// kill closes another client's connection (CLIENT KILL). Lock held.
+func (c *Client) kill() {
+	c.killed = true
+	c.conn.Close()
+}

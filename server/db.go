@@ -1,0 +1,90 @@
+package server
+
+import (
+	"github.com/valkey-node/valkey-node/server/keyspace"
+)
+
+// db is the client's selected database.
+func (c *Client) dbx() *keyspace.DB { return c.srv.dbs[c.db] }
+
+// expireIfNeeded deletes key if its time to live has passed and reports whether it did (lazy expiry).
+func (s *Server) expireIfNeeded(db *keyspace.DB, key []byte) bool {
+	if db.ExpiresLen() == 0 {
+		return false
+	}
+	when := db.Expire(key)
+	if when < 0 || when > nowMs() {
+		return false
+	}
+	s.expireKey(db.ID, key)
+	return true
+}
+
+// expireKey removes an expired key and accounts for it. Lock held.
+func (s *Server) expireKey(dbID int, key []byte) {
+	db := s.dbs[dbID]
+	if db.Delete(key) {
+		s.stats.expiredKeys++
+		s.keyModified(db, key)
+		s.notifyKeyspace(notifyExpired, "expired", key, dbID)
+	}
+}
+
+// lookupRead returns the live value of key for reading, counting hits and misses, or nil.
+func (s *Server) lookupRead(c *Client, key []byte) *keyspace.Object {
+	db := c.dbx()
+	s.expireIfNeeded(db, key)
+	o := db.Get(key)
+	if o == nil {
+		s.stats.keyspaceMisses++
+		return nil
+	}
+	s.stats.keyspaceHits++
+	if !c.flags.noTouch {
+		o.LRU = s.lruClock()
+	}
+	return o
+}
+
+// lookupWrite returns the live value of key for a write command, or nil.
+func (s *Server) lookupWrite(c *Client, key []byte) *keyspace.Object {
+	db := c.dbx()
+	s.expireIfNeeded(db, key)
+	o := db.Get(key)
+	if o != nil {
+		o.LRU = s.lruClock()
+	}
+	return o
+}
+
+// exists is a lookup that does not count as an access.
+func (s *Server) exists(db *keyspace.DB, key []byte) bool {
+	s.expireIfNeeded(db, key)
+	return db.Get(key) != nil
+}
+
+// keyModified is called after every change to a key: it counts the change for the save points (and is
+// where WATCH invalidation and client-side caching hook in).
+func (s *Server) keyModified(db *keyspace.DB, key []byte) {
+	s.dirty++
+}
+
+// lruClock is the LRU clock in seconds, as OBJECT IDLETIME counts.
+func (s *Server) lruClock() uint32 { return uint32(nowMs() / 1000) }
+
+// onClientGone releases what a closed client held. Lock held.
+func (s *Server) onClientGone(c *Client) {}
+
+// keyspace notification classes
+const (
+	notifyGeneric = 1 << iota
+	notifyString
+	notifyExpired
+)
+
+// notifyKeyspace publishes a keyspace event; it has no subscribers until pub/sub exists.
+func (s *Server) notifyKeyspace(class int, event string, key []byte, dbID int) {}
+
+// onClientReset drops per-connection state that RESET clears beyond the basics (subscriptions, MULTI,
+// tracking, once they exist). Lock held.
+func (s *Server) onClientReset(c *Client) {}

@@ -1,0 +1,270 @@
+// Package server is the node: configuration, listeners, clients, the command table and the keyspace.
+//
+// Every command runs with Server.mu held, which gives the same total order as Valkey's main thread (and so
+// MULTI/EXEC, WATCH and the replication stream for free). Reading and parsing requests, encoding replies
+// and TLS run outside the lock, on every core, in one goroutine per connection.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/valkey-node/valkey-node/server/config"
+	"github.com/valkey-node/valkey-node/server/keyspace"
+	"github.com/valkey-node/valkey-node/server/logging"
+	"github.com/valkey-node/valkey-node/tlsmat"
+)
+
+// Version is the valkey-node version; RedisVersion is the compatibility version reported as redis_version,
+// which clients use to decide what they may send.
+var (
+	Version      = "0.1.0"
+	RedisVersion = "7.2.4"
+)
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("server: closed")
+
+// Server is one node.
+type Server struct {
+	mu  sync.Mutex // the execution lock: held while a command runs
+	cur *Client    // the client whose command is running (lock held)
+
+	cfg  Settings
+	reg  *config.Registry
+	log  zerolog.Logger
+	sink *logging.Sink
+	tls  *tlsmat.Manager
+	// ownTLS is set when the node made its manager and so must close it
+	ownTLS bool
+
+	dbs     []*keyspace.DB
+	clients map[uint64]*Client
+	nextID  uint64
+	runID   string
+	rng     *mrand.Rand
+	started time.Time
+
+	lis   listenerSet
+	stats stats
+
+	// dirty counts changes to the data set since the last save (INFO rdb_changes_since_last_save).
+	dirty    int64
+	lastSave time.Time
+
+	slowlog  slowlog
+	latency  latencyMonitor
+	monitors map[*Client]struct{}
+	pause    pauseState
+	acl      *aclState
+
+	// activeExpire is DEBUG SET-ACTIVE-EXPIRE: the periodic reclaiming of expired keys.
+	activeExpire bool
+
+	shuttingDown bool
+	shutdownOnce sync.Once
+	done         chan struct{} // closed when the node stops
+	bg           sync.WaitGroup
+	// ShutdownRequested is closed when a client asks for SHUTDOWN; the owner calls Shutdown.
+	shutdownReq  chan struct{}
+	shutdownSent bool
+}
+
+// Options are what New needs besides directives.
+type Options struct {
+	// ConfigFile is the path of valkey.conf ("" for none, "-" for standard input).
+	ConfigFile string
+	// Args are directives given on the command line, applied after the file.
+	Args []config.Option
+	// LogWriter, if set, receives the log instead of logfile/stdout (tests).
+	LogWriter interface {
+		Write([]byte) (int, error)
+	}
+	// TLS, if set, is the process's certificate manager (shared with other roles); otherwise New makes one.
+	TLS *tlsmat.Manager
+}
+
+// New reads the configuration and prepares a node; it does not listen yet.
+func New(opts Options) (*Server, error) {
+	s := &Server{
+		reg:          config.NewRegistry(),
+		clients:      map[uint64]*Client{},
+		monitors:     map[*Client]struct{}{},
+		done:         make(chan struct{}),
+		shutdownReq:  make(chan struct{}),
+		started:      time.Now(),
+		lastSave:     time.Now(),
+		activeExpire: true,
+	}
+	s.reg.Version = Version
+	s.rng = mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	s.runID = randomHex(40)
+	s.acl = newACLState(s)
+	s.registerDirectives()
+	if err := s.reg.SetDefaults(); err != nil {
+		return nil, err
+	}
+	if err := s.reg.Load(opts.ConfigFile, opts.Args); err != nil {
+		return nil, err
+	}
+	if err := s.checkStartup(); err != nil {
+		return nil, err
+	}
+	level, err := logging.ParseLevel(s.cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	if opts.LogWriter != nil {
+		s.sink = logging.ToWriter(opts.LogWriter, s.cfg.LogFormat, level)
+	} else if s.sink, err = logging.Open(s.cfg.LogFile, s.cfg.LogFormat, level); err != nil {
+		return nil, err
+	}
+	s.sink.Role = func() byte { return 'M' }
+	s.log = s.sink.Logger()
+	s.dbs = make([]*keyspace.DB, s.cfg.Databases)
+	for i := range s.dbs {
+		s.dbs[i] = keyspace.NewDB(i)
+	}
+	s.slowlog.init()
+	s.latency.init()
+	s.tls = opts.TLS
+	if s.tls == nil {
+		s.tls = tlsmat.New(s.log)
+		s.ownTLS = true
+	}
+	if err := s.tls.Load(s.tlsConfig()); err != nil {
+		if s.ownTLS {
+			s.tls.Close()
+		}
+		s.sink.Close()
+		return nil, fmt.Errorf("Failed to configure TLS. Check logs for more info: %w", err)
+	}
+	if err := s.tls.SetAuthClients(s.cfg.TLS.AuthClients); err != nil {
+		return nil, err
+	}
+	s.tls.SetExpiryWarningDays(int(s.cfg.TLS.ExpiryWarningDays))
+	s.tls.SetAutoReload(time.Duration(s.cfg.TLS.AutoReloadInterval) * time.Second)
+	return s, nil
+}
+
+// checkStartup verifies rules that involve several directives.
+func (s *Server) checkStartup() error {
+	if s.cfg.Port == 0 && s.cfg.TLSPort == 0 && s.cfg.UnixSocket == "" {
+		return errors.New("configured to not listen anywhere (port 0, tls-port 0 and no unixsocket): exiting")
+	}
+	return nil
+}
+
+// Registry exposes the directive table (check-tls and tests read it).
+func (s *Server) Registry() *config.Registry { return s.reg }
+
+// Logger is the node's logger.
+func (s *Server) Logger() zerolog.Logger { return s.log }
+
+// ShutdownRequested is closed when a client issued SHUTDOWN.
+func (s *Server) ShutdownRequested() <-chan struct{} { return s.shutdownReq }
+
+// Start opens the listeners, writes the pid file and starts the periodic tasks. Connections are served in
+// the background until Shutdown.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	err := s.applyListenersLocked(true)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if s.cfg.PidFile != "" {
+		if err := os.WriteFile(s.cfg.PidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
+			s.log.Warn().Err(err).Str("pidfile", s.cfg.PidFile).Msg("Failed to write PID file")
+		}
+	}
+	s.bg.Add(1)
+	go s.cron()
+	tlsState := "off"
+	if s.tls.Configured() {
+		tlsState = "on"
+	}
+	s.log.Info().Str("version", Version).Str("redis_version", RedisVersion).Int("pid", os.Getpid()).
+		Int64("port", s.cfg.Port).Int64("tls_port", s.cfg.TLSPort).Str("tls", tlsState).
+		Str("run_id", s.runID).Msg("valkey-node started, ready to accept connections")
+	return nil
+}
+
+// Addr returns the address a listener of the given kind ("tcp", "tls", "unix") is bound to, for tests that
+// listen on port 0... ("" if none).
+func (s *Server) Addr(kind string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lis.addr(kind)
+}
+
+// Shutdown stops accepting, closes every client after its in-flight reply, stops background tasks and
+// removes the pid file. It is safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		s.mu.Lock()
+		s.shuttingDown = true
+		s.lis.closeAll()
+		close(s.done)
+		clients := make([]*Client, 0, len(s.clients))
+		for _, c := range s.clients {
+			clients = append(clients, c)
+		}
+		s.mu.Unlock()
+		for _, c := range clients {
+			c.closeAfterFlush()
+		}
+		if s.ownTLS {
+			s.tls.Close()
+		} else {
+			s.tls.SetAutoReload(0)
+		}
+		s.log.Info().Msg("valkey-node is now ready to exit, bye bye...")
+		if s.cfg.PidFile != "" {
+			os.Remove(s.cfg.PidFile)
+		}
+	})
+	waitDone := make(chan struct{})
+	go func() { s.bg.Wait(); close(waitDone) }()
+	select {
+	case <-waitDone:
+	case <-ctx.Done():
+		s.mu.Lock()
+		for _, c := range s.clients {
+			c.conn.Close()
+		}
+		s.mu.Unlock()
+		<-waitDone
+	}
+	return s.sink.Close()
+}
+
+// Done is closed when the node has begun shutting down.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+func (s *Server) requestShutdown() {
+	if !s.shutdownSent {
+		s.shutdownSent = true
+		close(s.shutdownReq)
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, (n+1)/2)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)[:n]
+}
+
+// nowMs is the current Unix time in milliseconds.
+func nowMs() int64 { return time.Now().UnixMilli() }

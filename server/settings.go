@@ -1,0 +1,64 @@
+package server
+
+// Settings holds the value of every directive. The config table in directives.go binds each directive to
+// one field. Fields are read and written only with the server lock held, except where noted.
+type Settings struct {
+	// network
+	Bind           []string
+	Port           int64
+	TLSPort        int64
+	UnixSocket     string
+	UnixSocketPerm int64
+	ProtectedMode  bool
+	MaxClients     int64
+	Timeout        int64
+	TCPKeepalive   int64
+	TCPBacklog     int64
+
+	// general
+	Databases int64
+	Dir       string
+	PidFile   string
+	Daemonize bool
+	LogLevel  string
+	LogFile   string
+	LogFormat string
+	Hz        int64
+
+	// limits
+	ProtoMaxBulkLen        int64
+	ClientQueryBufferLimit int64
+
+	// introspection
+	SlowlogLogSlowerThan    int64
+	SlowlogMaxLen           int64
+	LatencyMonitorThreshold int64
+	LatencyTracking         bool
+
+	// security
+	RequirePass string
+
+	// persistence directives that are accepted only at their "off" value until persistence exists
+	Save       string
+	AppendOnly bool
+
+	// TLS
+	TLS TLSSettings
+}
+
+// TLSSettings are the tls-* directives.
+type TLSSettings struct {
+	CertFile, KeyFile, KeyFilePass                   string
+	ClientCertFile, ClientKeyFile, ClientKeyFilePass string
+	DHParamsFile                                     string
+	CAFile, CADir                                    string
+	AuthClients                                      string
+	AuthClientsUser                                  string
+	Replication, Cluster                             bool
+	Protocols, Ciphers, CipherSuites                 string
+	PreferServerCiphers                              bool
+	SessionCaching                                   bool
+	SessionCacheSize, SessionCacheTimeout            int64
+	AutoReloadInterval                               int64
+	ExpiryWarningDays                                int64
+}
