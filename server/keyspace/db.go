@@ -27,6 +27,9 @@ type Object struct {
 	Str  []byte
 	Val  any
 	Kind Kind
+	// Raw marks a string that was modified in place (APPEND, SETRANGE): Valkey reports it as "raw"
+	// whatever its length.
+	Raw bool
 	// LRU is the last access time in seconds of the server clock (OBJECT IDLETIME); with an LFU policy it
 	// holds the access counter instead.
 	LRU uint32
