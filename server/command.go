@@ -153,19 +153,34 @@ func build(sp spec, parent *Command) *Command {
 // lookupCommand finds the command (or subcommand) for args. The second result is the container command
 // when the subcommand is unknown.
 func lookupCommand(args [][]byte) (*Command, *Command) {
-	name := lowerASCII(args[0])
-	cmd := commandTable[name]
+	cmd := lookupName(commandTable, args[0])
 	if cmd == nil || cmd.Subs == nil {
 		return cmd, nil
 	}
 	if len(args) < 2 {
 		return cmd, nil // arity error on the container
 	}
-	sub := cmd.Subs[lowerASCII(args[1])]
+	sub := lookupName(cmd.Subs, args[1])
 	if sub == nil {
 		return nil, cmd
 	}
 	return sub, nil
+}
+
+// lookupName finds a command by a case-insensitive name without allocating: names are lowered into a
+// stack buffer and the map is indexed with a string conversion the compiler does not copy.
+func lookupName(m map[string]*Command, name []byte) *Command {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return m[lowerASCII(name)]
+	}
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 32
+		}
+		buf[i] = c
+	}
+	return m[string(buf[:len(name)])]
 }
 
 // lowerASCII lowercases a command name; the common case, already lower case, does not allocate beyond
@@ -283,6 +298,7 @@ func (s *Server) call(c *Client, cmd *Command, args [][]byte) {
 	}
 	errsBefore := s.stats.errorReplies
 	start := time.Now()
+	s.now = start
 	cmd.Handler(c, args)
 	dur := time.Since(start)
 	us := dur.Microseconds()

@@ -27,6 +27,7 @@ func (s *Server) cron() {
 		case <-t.C:
 		}
 		s.mu.Lock()
+		s.now = time.Now()
 		s.activeExpireCycle()
 		for _, db := range s.dbs {
 			db.Rehash()

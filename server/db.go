@@ -13,7 +13,7 @@ func (s *Server) expireIfNeeded(db *keyspace.DB, key []byte) bool {
 		return false
 	}
 	when := db.Expire(key)
-	if when < 0 || when > nowMs() {
+	if when < 0 || when > s.nowMs() {
 		return false
 	}
 	s.expireKey(db.ID, key)
@@ -70,7 +70,15 @@ func (s *Server) keyModified(db *keyspace.DB, key []byte) {
 }
 
 // lruClock is the LRU clock in seconds, as OBJECT IDLETIME counts.
-func (s *Server) lruClock() uint32 { return uint32(nowMs() / 1000) }
+func (s *Server) lruClock() uint32 { return uint32(s.now.Unix()) }
+
+// nowMs is the command's start time in Unix ms (the real time outside commands).
+func (s *Server) nowMs() int64 {
+	if s.now.IsZero() {
+		return nowMs()
+	}
+	return s.now.UnixMilli()
+}
 
 // onClientGone releases what a closed client held. Lock held.
 func (s *Server) onClientGone(c *Client) {}

@@ -47,7 +47,7 @@ func (b *syncBuffer) String() string {
 
 // testNode is an in-process node on loopback ports.
 type testNode struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *Server
 	addr    string // plain TCP, "" if port 0
 	tlsAddr string // TLS, "" if tls-port 0
@@ -90,7 +90,7 @@ func devCerts(t testing.TB) string {
 // startNode starts a node with directives given as "name", "value" pairs (or "name value" strings).
 // Unless given, bind is 127.0.0.1 and port a free port. With "tls" as the first argument the node also
 // serves TLS on a free port with development certificates.
-func startNode(t *testing.T, args ...string) *testNode {
+func startNode(t testing.TB, args ...string) *testNode {
 	t.Helper()
 	n := &testNode{t: t, logs: &syncBuffer{}}
 	useTLS := len(args) > 0 && args[0] == "tls"
@@ -187,7 +187,7 @@ func (n *testNode) tlsClientConfig(withCert bool) *tls.Config {
 
 // rawConn is a connection that speaks RESP by hand, for protocol tests.
 type rawConn struct {
-	t  *testing.T
+	t  testing.TB
 	c  net.Conn
 	br *bufio.Reader
 }

@@ -38,6 +38,9 @@ var ErrServerClosed = errors.New("server: closed")
 type Server struct {
 	mu  sync.Mutex // the execution lock: held while a command runs
 	cur *Client    // the client whose command is running (lock held)
+	// now is the time the running command started: one clock read per command serves every expiry check
+	// and LRU stamp it makes, and gives the command one consistent "now" (Valkey does the same).
+	now time.Time
 
 	cfg  Settings
 	reg  *config.Registry
