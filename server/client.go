@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valkey-node/valkey-node/server/resp"
@@ -55,6 +56,13 @@ type Client struct {
 	replyMode replyMode
 	argvMem   int
 	cmdCount  int64
+	// bytes read and written (INFO, CLIENT LIST); atomics: the connection goroutine adds without the lock
+	netIn, netOut atomic.Int64
+	// transactions: the open MULTI, the watched keys, and whether one of them changed
+	multi    *multiState
+	watching []watchEntry
+	dirtyCAS bool
+	inExec   bool
 	// closeASAP asks the connection goroutine to close once the current replies are written.
 	closeASAP bool
 	// killed is set when another client closed this one.
@@ -68,6 +76,8 @@ type clientFlags struct {
 	noTouch    bool
 	monitor    bool
 	subscribed bool
+	// blocked is set while the client waits in a blocking command (INFO blocked_clients, CLIENT LIST b)
+	blocked bool
 }
 
 type replyMode uint8
@@ -86,7 +96,6 @@ func newClient(s *Server, conn net.Conn, kind connKind, st *tls.ConnectionState)
 		conn:      conn,
 		kind:      kind,
 		tls:       st,
-		rd:        resp.NewReader(conn),
 		kick:      make(chan struct{}, 1),
 		closed:    make(chan struct{}),
 		proto:     2,
@@ -102,6 +111,7 @@ func newClient(s *Server, conn net.Conn, kind connKind, st *tls.ConnectionState)
 			c.laddr = c.addr
 		}
 	}
+	c.rd = resp.NewReader(netCounter{conn, &c.netIn})
 	c.out.Proto = 2
 	return c
 }
@@ -119,6 +129,7 @@ func (s *Server) registerClient(c *Client) {
 func (s *Server) unregisterClient(c *Client) {
 	delete(s.clients, c.id)
 	delete(s.monitors, c)
+	s.info.clientClosed(c)
 	s.onClientGone(c)
 }
 
@@ -175,6 +186,7 @@ func (c *Client) serve() {
 			if perr != nil {
 				if errors.Is(perr, resp.ErrQueryBufferLimit) {
 					s.log.Warn().Str("addr", c.addr).Msg("Closing client that reached max query buffer length")
+					s.info.qbufLimitDisconnects.Add(1)
 				}
 				return
 			}
@@ -229,6 +241,7 @@ func (c *Client) waitInput() error {
 		}
 		if errors.Is(err, resp.ErrQueryBufferLimit) {
 			s.log.Warn().Str("addr", c.addr).Msg("Closing client that reached max query buffer length")
+			s.info.qbufLimitDisconnects.Add(1)
 		}
 		return err
 	}
@@ -252,7 +265,8 @@ func (c *Client) flush() error {
 		c.out.Buf = c.spare[:0]
 		c.spare = nil
 		c.outMu.Unlock()
-		_, err := c.conn.Write(buf)
+		n, err := c.conn.Write(buf)
+		c.netOut.Add(int64(n))
 		c.outMu.Lock()
 		if cap(buf) <= 1<<20 {
 			c.spare = buf[:0]

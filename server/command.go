@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -241,7 +242,17 @@ func trunc(b []byte, n int) string {
 // execute runs one command for c with the execution lock (and c.outMu) held.
 func (s *Server) execute(c *Client, args [][]byte) {
 	s.cur = c
-	defer func() { s.cur = nil }()
+	defer func() {
+		s.cur = nil
+		if r := recover(); r != nil {
+			// A bug in one command must not take the node down with every client's data: log it with the
+			// stack, tell the client, close its connection (its state may be inconsistent) and go on.
+			s.log.Error().Str("command", trunc(args[0], 64)).Str("panic", fmt.Sprint(r)).
+				Str("stack", string(debug.Stack())).Msg("Internal error while executing a command")
+			c.Err(fmt.Sprintf("ERR internal error executing '%s', see the server log", trunc(args[0], 64)))
+			c.closeASAP = true
+		}
+	}()
 	c.cmdCount++
 	mode := c.replyMode
 	mark := c.out.Len()
@@ -250,51 +261,68 @@ func (s *Server) execute(c *Client, args [][]byte) {
 	case container != nil:
 		s.stats.unknownCommands++
 		c.Err(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", trunc(args[1], 128), strings.ToUpper(container.Name)))
+		c.flagTransaction()
 	case cmd == nil:
 		s.stats.unknownCommands++
 		c.Err(unknownCommandError(args))
+		c.flagTransaction()
+	case !s.admit(c, cmd, args):
+		c.flagTransaction()
+	case c.multi != nil && !cmd.controlsTransaction():
+		s.queueCommand(c, cmd, args)
 	default:
-		s.call(c, cmd, args)
+		s.invoke(c, cmd, args)
 	}
 	c.lastCmd = ""
 	if cmd != nil {
 		c.lastCmd = cmd.FullName()
 	}
-	switch mode {
-	case replyOff:
+	// CLIENT REPLY: OFF silences every reply until the CLIENT REPLY ON that ends it (which replies);
+	// SKIP, once it has run itself, silences the next command's reply
+	switch {
+	case mode == replyOff && c.replyMode == replyOff:
 		c.out.Buf = c.out.Buf[:mark]
-	case replySkip:
+	case mode == replySkip:
 		c.out.Buf = c.out.Buf[:mark]
-		c.replyMode = replyOn
-	case replySkipNext:
-		if c.replyMode == replySkipNext {
-			c.replyMode = replySkip
+		if c.replyMode == replySkip {
+			c.replyMode = replyOn
 		}
+	}
+	if c.replyMode == replySkipNext {
+		c.replyMode = replySkip
 	}
 }
 
-// call checks arity, authentication and permissions, then runs the handler and records statistics.
-func (s *Server) call(c *Client, cmd *Command, args [][]byte) {
+// admit checks arity, authentication, permissions and the connection's mode; it replies the error and
+// returns false when the command may not run (or be queued).
+func (s *Server) admit(c *Client, cmd *Command, args [][]byte) bool {
 	if (cmd.Arity > 0 && len(args) != cmd.Arity) || (cmd.Arity < 0 && len(args) < -cmd.Arity) {
 		cmd.rejected++
 		c.Err(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.FullName()))
-		return
+		return false
 	}
 	if !c.authed && cmd.Flags&flagNoAuth == 0 {
 		cmd.rejected++
 		c.Err("NOAUTH Authentication required.")
-		return
+		return false
 	}
 	if msg := s.acl.check(c, cmd, args); msg != "" {
 		cmd.rejected++
 		c.Err(msg)
-		return
+		return false
 	}
-	if s.pause.active {
-		s.waitPause(c, cmd, args)
+	if c.proto == 2 && c.flags.subscribed && !cmd.allowedWhileSubscribed() {
+		cmd.rejected++
+		c.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.FullName()))
+		return false
 	}
-	if len(s.monitors) > 0 && cmd.Flags&(flagSkipMonitor|flagAdmin) == 0 {
-		s.feedMonitors(c, cmd, args)
+	return true
+}
+
+// invoke runs an admitted command and records its statistics.
+func (s *Server) invoke(c *Client, cmd *Command, args [][]byte) {
+	if s.pause.active && !c.inExec && !s.waitPause(c, cmd, args) {
+		return // the client was closed, or the node is stopping, while the command waited
 	}
 	errsBefore := s.stats.errorReplies
 	start := time.Now()
@@ -315,6 +343,19 @@ func (s *Server) call(c *Client, cmd *Command, args [][]byte) {
 		s.slowlog.maybeAdd(s, c, cmd, args, us)
 	}
 	s.latency.maybeAdd(s, cmd, dur)
+	// MONITOR sees a command once it has run, as in Valkey (SELECT shows its new database)
+	if len(s.monitors) > 0 && cmd.Flags&(flagSkipMonitor|flagAdmin) == 0 {
+		s.feedMonitors(c, cmd, args)
+	}
+}
+
+// allowedWhileSubscribed lists what a RESP2 connection in subscribed mode may send.
+func (cmd *Command) allowedWhileSubscribed() bool {
+	switch cmd.Name {
+	case "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "ping", "quit", "reset":
+		return true
+	}
+	return false
 }
 
 // Err replies with an error and counts it for INFO errorstats.

@@ -67,6 +67,7 @@ func (s *Server) exists(db *keyspace.DB, key []byte) bool {
 // where WATCH invalidation and client-side caching hook in).
 func (s *Server) keyModified(db *keyspace.DB, key []byte) {
 	s.dirty++
+	s.touchWatchedKey(db.ID, key)
 }
 
 // lruClock is the LRU clock in seconds, as OBJECT IDLETIME counts.
@@ -81,7 +82,9 @@ func (s *Server) nowMs() int64 {
 }
 
 // onClientGone releases what a closed client held. Lock held.
-func (s *Server) onClientGone(c *Client) {}
+func (s *Server) onClientGone(c *Client) {
+	s.unwatchAll(c)
+}
 
 // keyspace notification classes
 const (
@@ -95,4 +98,7 @@ func (s *Server) notifyKeyspace(class int, event string, key []byte, dbID int) {
 
 // onClientReset drops per-connection state that RESET clears beyond the basics (subscriptions, MULTI,
 // tracking, once they exist). Lock held.
-func (s *Server) onClientReset(c *Client) {}
+func (s *Server) onClientReset(c *Client) {
+	c.multi = nil
+	s.unwatchAll(c)
+}

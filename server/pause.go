@@ -25,26 +25,32 @@ func (p *pauseState) pauses(c *Client, cmd *Command, args [][]byte) bool {
 	if !p.writeOnly {
 		return true
 	}
-	// WRITE pauses: writes, and commands that may replicate (EVAL, PUBLISH)
+	// WRITE pauses: writes, and commands that may replicate (EVAL, PUBLISH), and an EXEC whose
+	// transaction contains one
+	if cmd.Name == "exec" && c.multi != nil && c.multi.writes {
+		return true
+	}
 	return cmd.Flags&(flagWrite|flagMayReplicate) != 0
 }
 
+// start begins a pause of d, or extends the one in effect: as in Valkey, the later end time and the
+// stricter kind (ALL over WRITE) win.
 func (p *pauseState) start(d time.Duration, writeOnly bool) {
 	deadline := time.Now().Add(d)
-	if p.active && p.deadline.After(deadline) && (!writeOnly || p.writeOnly) {
-		// a longer or stronger pause is already in effect; Valkey keeps the latest end time and the
-		// stronger kind
-		if !writeOnly {
-			p.writeOnly = false
+	if p.active {
+		if p.deadline.After(deadline) {
+			deadline = p.deadline
 		}
-		return
+		writeOnly = writeOnly && p.writeOnly
 	}
 	if p.wake != nil {
+		// waiting commands look again at the new end time
 		close(p.wake)
 	}
-	p.active, p.writeOnly, p.deadline, p.wake = true, writeOnly && (!p.active || p.writeOnly), deadline, make(chan struct{})
+	p.active, p.writeOnly, p.deadline, p.wake = true, writeOnly, deadline, make(chan struct{})
 }
 
+// end lifts the pause (CLIENT UNPAUSE, or its end time passed) and wakes the waiting commands.
 func (p *pauseState) end() {
 	if !p.active {
 		return
@@ -56,8 +62,10 @@ func (p *pauseState) end() {
 	}
 }
 
-// waitPause blocks (releasing the lock) while cmd is paused. Called with s.mu and c.outMu held.
-func (s *Server) waitPause(c *Client, cmd *Command, args [][]byte) {
+// waitPause blocks (releasing the lock) while cmd is paused. Called with s.mu and c.outMu held. It
+// reports whether the command should still run: not if the client was killed or the node began stopping
+// while it waited.
+func (s *Server) waitPause(c *Client, cmd *Command, args [][]byte) bool {
 	for s.pause.pauses(c, cmd, args) {
 		wake, d := s.pause.wake, time.Until(s.pause.deadline)
 		c.outMu.Unlock()
@@ -72,8 +80,9 @@ func (s *Server) waitPause(c *Client, cmd *Command, args [][]byte) {
 		s.mu.Lock()
 		c.outMu.Lock()
 		s.cur = c
-		if s.shuttingDown {
-			return
+		if s.shuttingDown || c.killed {
+			return false
 		}
 	}
+	return true
 }

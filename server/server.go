@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -66,9 +67,13 @@ type Server struct {
 
 	slowlog  slowlog
 	latency  latencyMonitor
+	info     infoState // what INFO reports beyond the stats counters (info.go)
 	monitors map[*Client]struct{}
+	watched  map[watchKey]map[*Client]struct{}
 	pause    pauseState
 	acl      *aclState
+	// isLocal, if set, replaces the loopback test of protected mode (tests stand in a remote peer).
+	isLocal func(net.Addr) bool
 
 	// activeExpire is DEBUG SET-ACTIVE-EXPIRE: the periodic reclaiming of expired keys.
 	activeExpire bool
@@ -102,6 +107,7 @@ func New(opts Options) (*Server, error) {
 		reg:          config.NewRegistry(),
 		clients:      map[uint64]*Client{},
 		monitors:     map[*Client]struct{}{},
+		watched:      map[watchKey]map[*Client]struct{}{},
 		done:         make(chan struct{}),
 		shutdownReq:  make(chan struct{}),
 		started:      time.Now(),
@@ -111,12 +117,16 @@ func New(opts Options) (*Server, error) {
 	s.reg.Version = Version
 	s.rng = mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	s.runID = randomHex(40)
+	s.info.init()
 	s.acl = newACLState(s)
 	s.registerDirectives()
 	if err := s.reg.SetDefaults(); err != nil {
 		return nil, err
 	}
 	if err := s.reg.Load(opts.ConfigFile, opts.Args); err != nil {
+		return nil, err
+	}
+	if err := s.acl.loadConfigured(); err != nil {
 		return nil, err
 	}
 	if err := s.checkStartup(); err != nil {

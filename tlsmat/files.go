@@ -14,6 +14,9 @@ import (
 // with a clear reason instead of exhausting memory. Real PEM bundles are kilobytes.
 const maxFileSize = 16 << 20
 
+// errEmptyFile: the file has no content (or only white space).
+var errEmptyFile = errors.New("file is empty")
+
 // readFile reads one material file and turns every way it can be unusable into a short reason that does not
 // repeat the path (the caller's Error carries it).
 func readFile(path string) ([]byte, error) {
@@ -40,7 +43,7 @@ func readFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("file is larger than %d bytes", maxFileSize)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errors.New("file is empty")
+		return nil, errEmptyFile
 	}
 	return data, nil
 }

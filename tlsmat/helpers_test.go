@@ -383,15 +383,23 @@ func (s *testServer) close() {
 	s.wg.Wait()
 }
 
-// lastState returns the server-side state of the most recent handshake.
+// lastState returns the server-side state of the most recent handshake, discarding older ones. A
+// client's dial returns only after its echo, which the server answers after recording the state, so the
+// state of the client's own handshake is always there.
 func (s *testServer) lastState(t testing.TB) tls.ConnectionState {
 	t.Helper()
+	var st tls.ConnectionState
 	select {
-	case st := <-s.states:
-		return st
+	case st = <-s.states:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no server-side handshake recorded")
-		return tls.ConnectionState{}
+	}
+	for {
+		select {
+		case st = <-s.states:
+		default:
+			return st
+		}
 	}
 }
 
@@ -496,4 +504,26 @@ func decodeCertPEM(t testing.TB, data []byte) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func poolFromFile(t testing.TB, path string) *x509.CertPool {
+	t.Helper()
+	p := x509.NewCertPool()
+	if !p.AppendCertsFromPEM(mustRead(t, path)) {
+		t.Fatalf("no certificates in %s", path)
+	}
+	return p
+}
+
+func loadKeyPair(t testing.TB, certFile, keyFile string) tls.Certificate {
+	t.Helper()
+	kp, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kp
+}
+
+func tlsClient(pool *x509.CertPool, kp tls.Certificate) *tls.Config {
+	return &tls.Config{RootCAs: pool, ServerName: "localhost", Certificates: []tls.Certificate{kp}}
 }

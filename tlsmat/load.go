@@ -244,11 +244,11 @@ func (b *builder) loadCADir() error {
 			continue
 		}
 		data, err := readFile(path)
+		if errors.Is(err, errEmptyFile) {
+			b.warn("Skipping non-certificate file in CA certificate directory", path, err.Error())
+			continue
+		}
 		if err != nil {
-			if st.Size() == 0 {
-				b.warn("Skipping non-certificate file in CA certificate directory", path, "file is empty")
-				continue
-			}
 			return &Error{Msg: MsgCADirLoad, Directive: "tls-ca-cert-dir", Path: path, Err: err}
 		}
 		blocks, err := decodePEM(data)

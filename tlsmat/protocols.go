@@ -2,7 +2,6 @@ package tlsmat
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -21,7 +20,8 @@ var protocolVersions = []struct {
 // DefaultProtocols is what an unset tls-protocols means.
 const DefaultProtocols = "TLSv1.2 TLSv1.3"
 
-// ParseProtocols parses a tls-protocols value (space separated, case-insensitive; "" = DefaultProtocols)
+// ParseProtocols parses a tls-protocols value (space separated, case-insensitive; "" or blank =
+// DefaultProtocols)
 // into Go's version range. Go cannot disable a version inside the range, so a set with a gap is refused.
 func ParseProtocols(s string) (minVersion, maxVersion uint16, err error) {
 	if strings.TrimSpace(s) == "" {
@@ -47,9 +47,6 @@ func ParseProtocols(s string) (minVersion, maxVersion uint16, err error) {
 			}
 			hi = i
 		}
-	}
-	if lo < 0 {
-		return 0, 0, &Error{Msg: MsgInvalidProtocols, Directive: "tls-protocols", Err: errors.New("no protocol given")}
 	}
 	for i := lo; i <= hi; i++ {
 		if !enabled[i] {
