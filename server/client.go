@@ -33,6 +33,12 @@ type Client struct {
 	out   resp.Writer
 	spare []byte
 	wmu   sync.Mutex // serialises writes to conn
+	// inflight is the size of a write in progress, counted against the output buffer limits.
+	inflight atomic.Int64
+	// obufSoftSince is when the soft output limit was first exceeded (zero when under it).
+	obufSoftSince time.Time
+	// subs are the pub/sub subscriptions (lock held).
+	subs clientSubs
 
 	// async writer, started on first use by producers outside this client's own goroutine
 	asyncOnce sync.Once
@@ -265,7 +271,9 @@ func (c *Client) flush() error {
 		c.out.Buf = c.spare[:0]
 		c.spare = nil
 		c.outMu.Unlock()
+		c.inflight.Store(int64(len(buf)))
 		n, err := c.conn.Write(buf)
+		c.inflight.Store(0)
 		c.netOut.Add(int64(n))
 		c.outMu.Lock()
 		if cap(buf) <= 1<<20 {

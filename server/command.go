@@ -347,6 +347,9 @@ func (s *Server) invoke(c *Client, cmd *Command, args [][]byte) {
 	if len(s.monitors) > 0 && cmd.Flags&(flagSkipMonitor|flagAdmin) == 0 {
 		s.feedMonitors(c, cmd, args)
 	}
+	if c.flags.subscribed || s.cfg.OutputLimits[0] != (obufLimit{}) {
+		s.checkOutputLimit(c)
+	}
 }
 
 // allowedWhileSubscribed lists what a RESP2 connection in subscribed mode may send.

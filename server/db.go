@@ -84,21 +84,13 @@ func (s *Server) nowMs() int64 {
 // onClientGone releases what a closed client held. Lock held.
 func (s *Server) onClientGone(c *Client) {
 	s.unwatchAll(c)
+	s.dropSubscriptions(c)
 }
 
-// keyspace notification classes
-const (
-	notifyGeneric = 1 << iota
-	notifyString
-	notifyExpired
-)
-
-// notifyKeyspace publishes a keyspace event; it has no subscribers until pub/sub exists.
-func (s *Server) notifyKeyspace(class int, event string, key []byte, dbID int) {}
-
-// onClientReset drops per-connection state that RESET clears beyond the basics (subscriptions, MULTI,
-// tracking, once they exist). Lock held.
+// onClientReset drops per-connection state that RESET clears beyond the basics: the open transaction,
+// watched keys and subscriptions. Lock held.
 func (s *Server) onClientReset(c *Client) {
 	c.multi = nil
 	s.unwatchAll(c)
+	s.dropSubscriptions(c)
 }

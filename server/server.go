@@ -70,6 +70,7 @@ type Server struct {
 	info     infoState // what INFO reports beyond the stats counters (info.go)
 	monitors map[*Client]struct{}
 	watched  map[watchKey]map[*Client]struct{}
+	pubsub   pubsubState
 	pause    pauseState
 	acl      *aclState
 	// isLocal, if set, replaces the loopback test of protected mode (tests stand in a remote peer).
@@ -119,6 +120,7 @@ func New(opts Options) (*Server, error) {
 	s.runID = randomHex(40)
 	s.info.init()
 	s.acl = newACLState(s)
+	s.pubsub.init()
 	s.registerDirectives()
 	if err := s.reg.SetDefaults(); err != nil {
 		return nil, err

@@ -34,13 +34,25 @@ type Settings struct {
 	SlowlogMaxLen           int64
 	LatencyMonitorThreshold int64
 	LatencyTracking         bool
+	// LatencyTrackingPercentiles is latency-tracking-info-percentiles (INFO latencystats)
+	LatencyTrackingPercentiles []float64
+	// EnableDebugCommand is enable-debug-command: yes, no or local
+	EnableDebugCommand string
 
 	// security
-	RequirePass string
+	RequirePass      string
+	ACLLogMaxLen     int64  // acllog-max-len
+	ACLPubsubDefault string // acl-pubsub-default
 
 	// persistence directives that are accepted only at their "off" value until persistence exists
 	Save       string
 	AppendOnly bool
+
+	// NotifyKeyspaceEvents is notify-keyspace-events as class bits (notify.go).
+	NotifyKeyspaceEvents int
+
+	// OutputLimits is client-output-buffer-limit, by class: normal, replica, pubsub.
+	OutputLimits [3]obufLimit
 
 	// TLS
 	TLS TLSSettings

@@ -25,6 +25,7 @@ type stats struct {
 	aclDeniedChannel    int64
 	aclDeniedTLSCert    int64
 	clientsPaused       int64
+	obufDisconnections  int64
 	errorCounts         map[string]int64
 }
 
@@ -63,6 +64,6 @@ func (s *Server) resetStats() {
 		cmd.calls, cmd.usec, cmd.rejected, cmd.failed = 0, 0, 0, 0
 		cmd.hist = latencyHistogram{}
 	}
-	s.slowlog.reset()
-	s.latency.reset()
+	// the slow log and the latency monitor are not statistics: Valkey keeps them (SLOWLOG RESET, LATENCY RESET)
+	s.info.reset(s)
 }

@@ -85,7 +85,7 @@ type LoadError struct {
 
 func (e *LoadError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n*** FATAL CONFIG FILE ERROR (valkey-node %s) ***\n", "")
+	b.WriteString("\n*** FATAL CONFIG FILE ERROR (valkey-node) ***\n")
 	if e.Line > 0 {
 		fmt.Fprintf(&b, "Reading the configuration file %s, at line %d\n", e.File, e.Line)
 	} else {
