@@ -69,6 +69,8 @@ type Client struct {
 	watching []watchEntry
 	dirtyCAS bool
 	inExec   bool
+	// blocked is set while the client waits in a blocking command.
+	blocked *blockState
 	// closeASAP asks the connection goroutine to close once the current replies are written.
 	closeASAP bool
 	// killed is set when another client closed this one.
@@ -172,10 +174,26 @@ func (c *Client) serve() {
 		if len(batch) > 0 || perr != nil {
 			s.mu.Lock()
 			c.outMu.Lock()
-			for _, args := range batch {
-				s.execute(c, args)
+			for i := 0; i < len(batch); i++ {
+				s.execute(c, batch[i])
 				if c.closeASAP {
 					break
+				}
+				if b := c.blocked; b != nil {
+					// The rest of the batch waits until the blocking command is done. Copy it: the
+					// input buffer is read into while the client waits.
+					rest := copyBatch(batch[i+1:])
+					c.outMu.Unlock()
+					s.mu.Unlock()
+					if err := c.flush(); err != nil {
+						return
+					}
+					if err := c.waitUnblocked(b); err != nil {
+						return
+					}
+					s.mu.Lock()
+					c.outMu.Lock()
+					batch, i = rest, -1
 				}
 			}
 			var pe *resp.ProtocolError
@@ -216,6 +234,19 @@ func (c *Client) serve() {
 			return
 		}
 	}
+}
+
+// copyBatch deep-copies commands whose arguments alias the input buffer.
+func copyBatch(batch [][][]byte) [][][]byte {
+	out := make([][][]byte, len(batch))
+	for i, args := range batch {
+		cp := make([][]byte, len(args))
+		for j, a := range args {
+			cp[j] = append([]byte(nil), a...)
+		}
+		out[i] = cp
+	}
+	return out
 }
 
 // syncLimits copies the limits the reader enforces from the configuration (lock held).

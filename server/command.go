@@ -272,6 +272,9 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		s.queueCommand(c, cmd, args)
 	default:
 		s.invoke(c, cmd, args)
+		if len(s.readyKeys) > 0 {
+			s.handleReadyKeys()
+		}
 	}
 	c.lastCmd = ""
 	if cmd != nil {

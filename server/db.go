@@ -83,6 +83,9 @@ func (s *Server) nowMs() int64 {
 
 // onClientGone releases what a closed client held. Lock held.
 func (s *Server) onClientGone(c *Client) {
+	if c.blocked != nil {
+		s.unblockClient(c, unblockGone)
+	}
 	s.unwatchAll(c)
 	s.dropSubscriptions(c)
 }

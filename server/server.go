@@ -71,8 +71,14 @@ type Server struct {
 	monitors map[*Client]struct{}
 	watched  map[watchKey]map[*Client]struct{}
 	pubsub   pubsubState
-	pause    pauseState
-	acl      *aclState
+
+	// blocking commands: who waits on which key, and the keys signalled by the running command
+	blockedKeys  map[watchKey][]*Client
+	readyKeys    []watchKey
+	readySet     map[watchKey]bool
+	blockedCount int
+	pause        pauseState
+	acl          *aclState
 	// isLocal, if set, replaces the loopback test of protected mode (tests stand in a remote peer).
 	isLocal func(net.Addr) bool
 
@@ -109,6 +115,8 @@ func New(opts Options) (*Server, error) {
 		clients:      map[uint64]*Client{},
 		monitors:     map[*Client]struct{}{},
 		watched:      map[watchKey]map[*Client]struct{}{},
+		blockedKeys:  map[watchKey][]*Client{},
+		readySet:     map[watchKey]bool{},
 		done:         make(chan struct{}),
 		shutdownReq:  make(chan struct{}),
 		started:      time.Now(),
