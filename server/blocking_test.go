@@ -130,13 +130,13 @@ func TestBlockingConcurrent(t *testing.T) {
 			defer wg.Done()
 			c := n.raw()
 			for i := 0; i < per; i++ {
-				rep := c.do("TESTBPOP", "k", "5")
+				rep := c.do("TESTBPOP", "k", "120")
 				got <- rep
 			}
 		}()
 	}
 	p := n.raw()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(120 * time.Second)
 	for i := 0; i < workers*per; i++ {
 		for {
 			// TESTPUSH overwrites: wait until the previous value was taken so none is lost

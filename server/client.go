@@ -84,8 +84,6 @@ type clientFlags struct {
 	noTouch    bool
 	monitor    bool
 	subscribed bool
-	// blocked is set while the client waits in a blocking command (INFO blocked_clients, CLIENT LIST b)
-	blocked bool
 }
 
 type replyMode uint8

@@ -68,6 +68,8 @@ func resetCommand(c *Client, args [][]byte) {
 	c.W().Simple("RESET")
 }
 
+// authCommand implements AUTH [username] password. The one-argument form names the default user and is
+// refused outright when the default user needs no password, as Valkey does.
 func authCommand(c *Client, args [][]byte) {
 	s := c.srv
 	if len(args) > 3 {
@@ -81,14 +83,16 @@ func authCommand(c *Client, args [][]byte) {
 		c.Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 		return
 	}
-	u := s.acl.authenticate(name, pass)
+	u := s.acl.authenticate(c, string(args[0]), name, pass)
 	if u == nil {
-		c.Err("WRONGPASS invalid username-password pair or user is disabled.")
+		c.Err(errWrongPass)
 		return
 	}
 	c.user, c.authed = u, true
 	c.W().OK()
 }
+
+const errWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
 
 // helloCommand implements HELLO [protover [AUTH username password] [SETNAME clientname]].
 func helloCommand(c *Client, args [][]byte) {
@@ -108,17 +112,12 @@ func helloCommand(c *Client, args [][]byte) {
 		proto = int(v)
 		i = 2
 	}
-	var user *User
-	var setName []byte
+	var authUser, authPass, setName []byte
 	for ; i < len(args); i++ {
 		more := len(args) - i - 1
 		switch {
 		case eqFold(args[i], "auth") && more >= 2:
-			user = s.acl.authenticate(string(args[i+1]), args[i+2])
-			if user == nil {
-				c.Err("WRONGPASS invalid username-password pair or user is disabled.")
-				return
-			}
+			authUser, authPass = args[i+1], args[i+2]
 			i += 2
 		case eqFold(args[i], "setname") && more >= 1:
 			setName = args[i+1]
@@ -132,8 +131,14 @@ func helloCommand(c *Client, args [][]byte) {
 			return
 		}
 	}
-	if user != nil {
-		c.user, c.authed = user, true
+	// every option is checked before authenticating, as Valkey does
+	if authUser != nil {
+		u := s.acl.authenticate(c, string(args[0]), string(authUser), authPass)
+		if u == nil {
+			c.Err(errWrongPass)
+			return
+		}
+		c.user, c.authed = u, true
 	}
 	if !c.authed {
 		c.Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")

@@ -87,9 +87,6 @@ type Command struct {
 	Parent *Command
 	// ID numbers commands for ACL bitmaps.
 	ID int
-
-	calls, usec, rejected, failed int64
-	hist                          latencyHistogram
 }
 
 // FullName is "config|get" for subcommands.
@@ -300,22 +297,22 @@ func (s *Server) execute(c *Client, args [][]byte) {
 // returns false when the command may not run (or be queued).
 func (s *Server) admit(c *Client, cmd *Command, args [][]byte) bool {
 	if (cmd.Arity > 0 && len(args) != cmd.Arity) || (cmd.Arity < 0 && len(args) < -cmd.Arity) {
-		cmd.rejected++
+		s.cstat(cmd).rejected++
 		c.Err(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.FullName()))
 		return false
 	}
 	if !c.authed && cmd.Flags&flagNoAuth == 0 {
-		cmd.rejected++
+		s.cstat(cmd).rejected++
 		c.Err("NOAUTH Authentication required.")
 		return false
 	}
 	if msg := s.acl.check(c, cmd, args); msg != "" {
-		cmd.rejected++
+		s.cstat(cmd).rejected++
 		c.Err(msg)
 		return false
 	}
 	if c.proto == 2 && c.flags.subscribed && !cmd.allowedWhileSubscribed() {
-		cmd.rejected++
+		s.cstat(cmd).rejected++
 		c.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.FullName()))
 		return false
 	}
@@ -333,14 +330,15 @@ func (s *Server) invoke(c *Client, cmd *Command, args [][]byte) {
 	cmd.Handler(c, args)
 	dur := time.Since(start)
 	us := dur.Microseconds()
-	cmd.calls++
-	cmd.usec += us
+	st := s.cstat(cmd)
+	st.calls++
+	st.usec += us
 	if s.stats.errorReplies != errsBefore {
-		cmd.failed++
+		st.failed++
 	}
 	s.stats.commands++
 	if s.cfg.LatencyTracking {
-		cmd.hist.record(dur)
+		st.record(dur)
 	}
 	if cmd.Flags&flagSkipSlowlog == 0 {
 		s.slowlog.maybeAdd(s, c, cmd, args, us)

@@ -5,10 +5,10 @@ import (
 )
 
 // Active expiry, as Valkey's: each cycle samples keys with a time to live and reclaims the expired ones,
-// repeating while more than a quarter of a sample was expired, within a time budget per cycle.
+// sampling a database again while more than 10% of a sample was expired, within a time budget per cycle.
 const (
 	expireSample      = 20
-	expireStaleRepeat = 25 // percent
+	expireStaleRepeat = 10 // percent of a sample found expired above which the database is sampled again
 	expireBudgetPerc  = 25 // percent of a cycle's period
 )
 
@@ -35,6 +35,7 @@ func (s *Server) cron() {
 		if s.pause.active && time.Now().After(s.pause.deadline) {
 			s.pause.end()
 		}
+		s.sampleInfoMetrics(s.now)
 		if s.cfg.Hz != hz {
 			hz = s.cfg.Hz
 			t.Reset(time.Second / time.Duration(hz))
@@ -51,7 +52,11 @@ func (s *Server) activeExpireCycle() {
 	start := time.Now()
 	budget := time.Second / time.Duration(s.cfg.Hz) * expireBudgetPerc / 100
 	var sampledAll, expiredAll int64
-	for _, db := range s.dbs {
+	// start at a random database so that one with many expired keys cannot use up every cycle's budget
+	// before the others are visited
+	first := s.rng.IntN(len(s.dbs))
+	for i := range s.dbs {
+		db := s.dbs[(first+i)%len(s.dbs)]
 		for db.ExpiresLen() > 0 {
 			now := nowMs()
 			n := min(expireSample, db.ExpiresLen())

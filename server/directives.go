@@ -171,6 +171,13 @@ func (s *Server) registerDirectives() {
 			Apply: &config.Apply{Name: "tls-expiry-warning", Fn: s.applyExpiryWarning}},
 	)
 	s.registerSecurityDirectives()
+	s.registerOutputLimitDirective()
+	s.registerNotifyDirective()
+	s.registerIntrospectionDirectives()
+	s.registerListDirectives()
+	s.registerZSetDirectives()
+	s.registerHashDirectives()
+	s.registerSetDirectives()
 }
 
 func checkDir(d string) error {

@@ -224,7 +224,7 @@ func (r *rawConn) cmd(args ...string) {
 // line reads one CRLF-terminated line (without the CRLF).
 func (r *rawConn) line() string {
 	r.t.Helper()
-	r.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r.c.SetReadDeadline(time.Now().Add(60 * time.Second))
 	l, err := r.br.ReadString('\n')
 	if err != nil {
 		r.t.Fatalf("reading reply: %v (got %q)", err, l)
@@ -297,7 +297,7 @@ func isTimeout(err error) bool {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return

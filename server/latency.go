@@ -126,7 +126,7 @@ func latencyHistogramCmd(c *Client, args [][]byte) {
 	var cmds []*Command
 	if len(args) == 2 {
 		for _, cmd := range commandList {
-			if cmd.hist.count > 0 {
+			if c.srv.cstat(cmd).histCount() > 0 {
 				cmds = append(cmds, cmd)
 			}
 		}
@@ -137,7 +137,7 @@ func latencyHistogramCmd(c *Client, args [][]byte) {
 			if cmd != nil && len(parts) == 2 {
 				cmd = cmd.Subs[parts[1]]
 			}
-			if cmd != nil && cmd.hist.count > 0 {
+			if cmd != nil && c.srv.cstat(cmd).histCount() > 0 {
 				cmds = append(cmds, cmd)
 			}
 		}
@@ -149,13 +149,14 @@ func latencyHistogramCmd(c *Client, args [][]byte) {
 		w.BulkString(cmd.FullName())
 		w.Map(2)
 		w.BulkString("calls")
-		w.Int(cmd.hist.count)
+		h := c.srv.cstat(cmd).hist
+		w.Int(h.count)
 		w.BulkString("histogram_usec")
 		// cumulative counts per power-of-two bucket, as Valkey
 		type bucket struct{ le, n int64 }
 		var bs []bucket
 		var cum int64
-		for i, n := range cmd.hist.pow2() {
+		for i, n := range h.pow2() {
 			if n == 0 {
 				continue
 			}

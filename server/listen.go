@@ -19,20 +19,55 @@ type listenerSet struct {
 	bind    []string
 	port    int64
 	tlsPort int64
-	tcp     []net.Listener
-	tls     []net.Listener
+	socks   []*sock // TCP sockets of the plain and TLS ports, in bind order
 	unix    net.Listener
+	// tlsCfg is the manager's long-lived listener config: it serves the material current at each
+	// handshake, so it is made once and never rebuilt by a reload.
+	tlsCfg *tls.Config
+}
+
+// sock is one listening TCP socket and what it was opened for.
+type sock struct {
+	kind    connKind
+	network string // tcp4 or tcp6
+	host    string
+	port    int64
+	ln      net.Listener
+}
+
+// sockSpec is a socket the configuration asks for.
+type sockSpec struct {
+	kind     connKind
+	network  string
+	host     string
+	port     int64
+	bind     string // the bind word, for messages
+	optional bool   // "-" prefix: an unavailable address is skipped
+}
+
+func (s *sock) same(w sockSpec) bool {
+	return s.kind == w.kind && s.network == w.network && s.host == w.host && s.port == w.port
+}
+
+// conflicts reports whether s holds an address w could not be bound to while s stays open: the same
+// family and port, and the same host or a wildcard on either side. (Go opens tcp6 sockets IPv6-only,
+// so the two families never collide.)
+func (s *sock) conflicts(w sockSpec) bool {
+	wild := func(h string) bool { return h == "0.0.0.0" || h == "::" }
+	return s.network == w.network && s.port == w.port && (s.host == w.host || wild(s.host) || wild(w.host))
 }
 
 func (l *listenerSet) addr(kind string) string {
 	switch kind {
-	case "tcp":
-		if len(l.tcp) > 0 {
-			return l.tcp[0].Addr().String()
+	case "tcp", "tls":
+		want := kindTCP
+		if kind == "tls" {
+			want = kindTLS
 		}
-	case "tls":
-		if len(l.tls) > 0 {
-			return l.tls[0].Addr().String()
+		for _, s := range l.socks {
+			if s.kind == want {
+				return s.ln.Addr().String()
+			}
 		}
 	case "unix":
 		if l.unix != nil {
@@ -42,16 +77,11 @@ func (l *listenerSet) addr(kind string) string {
 	return ""
 }
 
-func closeListeners(ls []net.Listener) {
-	for _, x := range ls {
-		x.Close()
-	}
-}
-
 func (l *listenerSet) closeAll() {
-	closeListeners(l.tcp)
-	closeListeners(l.tls)
-	l.tcp, l.tls = nil, nil
+	for _, s := range l.socks {
+		s.ln.Close()
+	}
+	l.socks = nil
 	if l.unix != nil {
 		l.unix.Close()
 		l.unix = nil
@@ -76,31 +106,41 @@ func bindAddress(b string) (network, host string, optional bool) {
 	return "tcp4", b, optional
 }
 
-func (s *Server) listenTCP(port int64) ([]net.Listener, error) {
-	var out []net.Listener
-	for _, b := range s.cfg.Bind {
-		network, host, optional := bindAddress(b)
-		lc := net.ListenConfig{KeepAlive: -1}
-		ln, err := lc.Listen(nil, network, net.JoinHostPort(host, strconv.FormatInt(port, 10)))
-		if err != nil {
-			if optional && (errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT) ||
-				errors.Is(err, syscall.EPROTONOSUPPORT)) {
-				s.log.Debug().Str("bind", b).Err(err).Msg("Skipping optional bind address")
-				continue
-			}
-			closeListeners(out)
-			shown := host
-			if b == "*" || b == "-*" {
-				shown = "*"
-			}
-			return nil, fmt.Errorf("Could not create server TCP listening socket %s:%d: %w", shown, port, unwrapOp(err))
+// wantedSocks lists the sockets bind, port and tls-port ask for.
+func (s *Server) wantedSocks() []sockSpec {
+	var out []sockSpec
+	for _, p := range []struct {
+		kind connKind
+		port int64
+	}{{kindTCP, s.cfg.Port}, {kindTLS, s.cfg.TLSPort}} {
+		if p.port == 0 {
+			continue
 		}
-		out = append(out, ln)
+		for _, b := range s.cfg.Bind {
+			network, host, optional := bindAddress(b)
+			out = append(out, sockSpec{kind: p.kind, network: network, host: host, port: p.port, bind: b, optional: optional})
+		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("Could not create server TCP listening socket on any of %s:%d", strings.Join(s.cfg.Bind, " "), port)
+	return out
+}
+
+// listen opens one socket. A nil listener with a nil error means an optional address was skipped.
+func (s *Server) listen(w sockSpec) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(nil, w.network, net.JoinHostPort(w.host, strconv.FormatInt(w.port, 10)))
+	if err == nil {
+		return ln, nil
 	}
-	return out, nil
+	if w.optional && (errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT) ||
+		errors.Is(err, syscall.EPROTONOSUPPORT)) {
+		s.log.Debug().Str("bind", w.bind).Err(err).Msg("Skipping optional bind address")
+		return nil, nil
+	}
+	shown := w.host
+	if w.bind == "*" || w.bind == "-*" {
+		shown = "*"
+	}
+	return nil, fmt.Errorf("Could not create server TCP listening socket %s:%d: %w", shown, w.port, unwrapOp(err))
 }
 
 // unwrapOp shortens "listen tcp4 0.0.0.0:6379: bind: address already in use" to "bind: Address already in use".
@@ -119,62 +159,99 @@ func unwrapOp(err error) error {
 	return err
 }
 
+// tlsLoadError is a failure to load the TLS material when tls-port is switched on: CONFIG SET reports it
+// as a TLS configuration problem, not as a port problem.
+type tlsLoadError struct{ err error }
+
+func (e *tlsLoadError) Error() string { return "Failed to configure TLS: " + e.err.Error() }
+func (e *tlsLoadError) Unwrap() error { return e.err }
+
 // applyListeners is the apply function of bind, port and tls-port.
 func (s *Server) applyListeners() error {
 	if err := s.applyListenersLocked(false); err != nil {
-		s.log.Warn().Err(err).Msg("Failed to update listeners")
+		var te *tlsLoadError
+		if errors.As(err, &te) {
+			s.log.Warn().Msg(te.err.Error())
+			return &config.ApplyError{Msg: "Unable to update TLS configuration. Check server logs.", Err: err}
+		}
+		s.log.Warn().Msg(err.Error())
 		return &config.ApplyError{Msg: "Unable to listen on this port. Check server logs.", Err: err}
 	}
 	return nil
 }
 
-// applyListenersLocked makes the listeners match bind, port and tls-port. New sockets are opened before
-// old ones are closed where the address differs, so a bad port leaves the old listener serving.
+// applyListenersLocked makes the listeners match bind, port and tls-port (lock held). It is all or
+// nothing: sockets that stay are kept open (their clients never notice), new ones are opened before old
+// ones are closed, and if any new one cannot be opened everything is left as it was. The only socket
+// closed before the new ones are open is an old one holding an address a new one needs (the plain port
+// moving to the old TLS port, say); on failure it is opened again.
 func (s *Server) applyListenersLocked(startup bool) error {
-	bindChanged := strings.Join(s.lis.bind, " ") != strings.Join(s.cfg.Bind, " ")
-	if startup || bindChanged || s.lis.port != s.cfg.Port {
-		var ln []net.Listener
-		if s.cfg.Port != 0 {
-			// the same port on the same address cannot be bound twice: release it first, and take it back
-			// if the new set cannot be bound
-			sameAddr := !bindChanged && s.lis.port == s.cfg.Port
-			if sameAddr {
-				closeListeners(s.lis.tcp)
-				s.lis.tcp = nil
-			}
-			var err error
-			if ln, err = s.listenTCP(s.cfg.Port); err != nil {
-				return err
-			}
+	if s.cfg.TLSPort != 0 && !s.tls.Configured() {
+		// Valkey configures TLS when tls-port is switched on only if it is not configured yet.
+		if err := s.tls.Load(s.tlsConfig()); err != nil {
+			return &tlsLoadError{err}
 		}
-		closeListeners(s.lis.tcp)
-		s.lis.tcp = ln
-		for _, l := range ln {
-			s.serveListener(l, kindTCP)
-		}
-		s.lis.port = s.cfg.Port
 	}
-	if startup || bindChanged || s.lis.tlsPort != s.cfg.TLSPort {
-		var ln []net.Listener
-		if s.cfg.TLSPort != 0 {
-			if !s.tls.Configured() {
-				if err := s.tls.Load(s.tlsConfig()); err != nil {
-					return fmt.Errorf("Failed to configure TLS: %w", err)
-				}
-			}
-			var err error
-			if ln, err = s.listenTCP(s.cfg.TLSPort); err != nil {
-				return err
-			}
-		}
-		closeListeners(s.lis.tls)
-		s.lis.tls = ln
-		for _, l := range ln {
-			s.serveListener(l, kindTLS)
-		}
-		s.lis.tlsPort = s.cfg.TLSPort
+	if s.lis.tlsCfg == nil {
+		s.lis.tlsCfg = s.tls.ServerConfig()
 	}
+	want := s.wantedSocks()
+	var keep, drop []*sock
+	var open []sockSpec
+	for _, old := range s.lis.socks {
+		stays := false
+		for _, w := range want {
+			stays = stays || old.same(w)
+		}
+		if stays {
+			keep = append(keep, old)
+		} else {
+			drop = append(drop, old)
+		}
+	}
+	for _, w := range want {
+		have := false
+		for _, old := range keep {
+			have = have || old.same(w)
+		}
+		if !have {
+			open = append(open, w)
+		}
+	}
+
+	var released []*sock
+	for _, old := range drop {
+		for _, w := range open {
+			if old.conflicts(w) {
+				old.ln.Close()
+				released = append(released, old)
+				break
+			}
+		}
+	}
+	opened, err := s.openSocks(open, keep)
+	if err != nil {
+		s.reopen(released)
+		return err
+	}
+	for _, old := range drop {
+		if !containsSock(released, old) {
+			old.ln.Close()
+		}
+	}
+	s.lis.socks = append(keep, opened...)
+	for _, so := range opened {
+		s.serveListener(so.ln, so.kind)
+	}
+	s.lis.port, s.lis.tlsPort = s.cfg.Port, s.cfg.TLSPort
 	s.lis.bind = append([]string(nil), s.cfg.Bind...)
+
+	if s.cfg.TLSPort == 0 && !s.cfg.TLS.Replication && !s.cfg.TLS.Cluster && s.tls.Configured() {
+		// Nothing uses TLS any more: drop the material (INFO tls shows none) and stop reloading it.
+		// Switching tls-port on again loads the files afresh. Clearing cannot fail.
+		_ = s.tls.Load(s.tlsConfig())
+	}
+
 	if startup && s.cfg.UnixSocket != "" {
 		os.Remove(s.cfg.UnixSocket)
 		ln, err := net.Listen("unix", s.cfg.UnixSocket)
@@ -193,6 +270,83 @@ func (s *Server) applyListenersLocked(startup bool) error {
 	return nil
 }
 
+// openSocks opens the sockets of open (not serving them yet). A port must end up with at least one
+// socket, counting those kept; on failure whatever was opened is closed again.
+func (s *Server) openSocks(open []sockSpec, keep []*sock) ([]*sock, error) {
+	var opened []*sock
+	fail := func(err error) ([]*sock, error) {
+		for _, so := range opened {
+			so.ln.Close()
+		}
+		return nil, err
+	}
+	for _, w := range open {
+		ln, err := s.listen(w)
+		if err != nil {
+			return fail(err)
+		}
+		if ln != nil {
+			opened = append(opened, &sock{kind: w.kind, network: w.network, host: w.host, port: w.port, ln: ln})
+		}
+	}
+	for _, p := range []struct {
+		kind connKind
+		port int64
+	}{{kindTCP, s.cfg.Port}, {kindTLS, s.cfg.TLSPort}} {
+		if p.port == 0 {
+			continue
+		}
+		n := 0
+		for _, so := range append(keep[:len(keep):len(keep)], opened...) {
+			if so.kind == p.kind {
+				n++
+			}
+		}
+		if n == 0 {
+			return fail(fmt.Errorf("Could not create server TCP listening socket on any of %s:%d",
+				strings.Join(s.cfg.Bind, " "), p.port))
+		}
+	}
+	return opened, nil
+}
+
+// reopen takes back sockets released for a change that then failed, so the node keeps listening where it
+// did. Losing the address in between to another process is logged; it is rare (the window is one bind).
+func (s *Server) reopen(released []*sock) {
+	var lost []*sock
+	for _, so := range released {
+		ln, err := s.listen(sockSpec{kind: so.kind, network: so.network, host: so.host, port: so.port})
+		if err == nil && ln == nil {
+			err = errors.New("address unavailable")
+		}
+		if err != nil {
+			s.log.Warn().Err(err).Msg("Could not listen again on a released address after a failed listener change")
+			lost = append(lost, so)
+			continue
+		}
+		so.ln = ln
+		s.serveListener(ln, so.kind)
+	}
+	if len(lost) > 0 {
+		kept := s.lis.socks[:0]
+		for _, so := range s.lis.socks {
+			if !containsSock(lost, so) {
+				kept = append(kept, so)
+			}
+		}
+		s.lis.socks = kept
+	}
+}
+
+func containsSock(list []*sock, x *sock) bool {
+	for _, so := range list {
+		if so == x {
+			return true
+		}
+	}
+	return false
+}
+
 type connKind uint8
 
 const (
@@ -203,6 +357,7 @@ const (
 
 // serveListener accepts connections until the listener is closed.
 func (s *Server) serveListener(ln net.Listener, kind connKind) {
+	tlsCfg := s.lis.tlsCfg
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
@@ -225,14 +380,20 @@ func (s *Server) serveListener(ln net.Listener, kind connKind) {
 			}
 			delay = 0
 			s.bg.Add(1)
-			go s.handleConn(conn, kind)
+			go s.handleConn(conn, kind, tlsCfg)
 		}
 	}()
 }
 
 // handleConn finishes setting up an accepted connection (TLS handshake, admission checks) and serves it.
-func (s *Server) handleConn(conn net.Conn, kind connKind) {
+func (s *Server) handleConn(conn net.Conn, kind connKind, tlsCfg *tls.Config) {
 	defer s.bg.Done()
+	// Valkey's verbose line for every accepted connection
+	if kind == kindUnix {
+		s.log.Debug().Msgf("Accepted connection to %s", conn.LocalAddr())
+	} else {
+		s.log.Debug().Msgf("Accepted %s", conn.RemoteAddr())
+	}
 	if tc, ok := conn.(*net.TCPConn); ok {
 		s.mu.Lock()
 		ka := s.cfg.TCPKeepalive
@@ -245,11 +406,13 @@ func (s *Server) handleConn(conn net.Conn, kind connKind) {
 	}
 	var state *tls.ConnectionState
 	if kind == kindTLS {
-		tc := tls.Server(conn, s.tls.ServerConfig())
+		tc := tls.Server(conn, tlsCfg)
 		tc.SetDeadline(time.Now().Add(10 * time.Second))
 		if err := tc.Handshake(); err != nil {
-			s.log.Debug().Str("addr", conn.RemoteAddr().String()).Str("laddr", conn.LocalAddr().String()).
-				Msgf("Error accepting a client connection: %v", err)
+			// Valkey logs failed handshakes (plain text on the TLS port, a refused client certificate)
+			// as warnings: they are what an operator looks for after a rotation.
+			s.log.Warn().Msgf("Error accepting a client connection: %v (addr=%s laddr=%s)",
+				err, conn.RemoteAddr(), conn.LocalAddr())
 			tc.Close()
 			s.mu.Lock()
 			s.stats.tlsHandshakeErrors++
@@ -276,7 +439,7 @@ func (s *Server) handleConn(conn net.Conn, kind connKind) {
 		conn.Close()
 		return
 	}
-	if s.cfg.ProtectedMode && s.acl.defaultNoPass() && kind != kindUnix && !isLoopback(conn.RemoteAddr()) {
+	if s.cfg.ProtectedMode && s.acl.defaultNoPass() && kind != kindUnix && !s.peerIsLocal(conn.RemoteAddr()) {
 		s.stats.rejectedConns++
 		s.mu.Unlock()
 		conn.SetWriteDeadline(time.Now().Add(time.Second))
@@ -285,6 +448,7 @@ func (s *Server) handleConn(conn net.Conn, kind connKind) {
 		return
 	}
 	s.registerClient(c)
+	s.acl.authByCertificate(c)
 	s.mu.Unlock()
 	c.serve()
 }
@@ -300,6 +464,14 @@ const protectedModeMsg = "DENIED valkey-node is running in protected mode becaus
 	"3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. " +
 	"4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things " +
 	"in order for the server to start accepting connections from the outside."
+
+// peerIsLocal is protected mode's test of a client address: the loopback check, unless a test replaced it.
+func (s *Server) peerIsLocal(a net.Addr) bool {
+	if s.isLocal != nil {
+		return s.isLocal(a)
+	}
+	return isLoopback(a)
+}
 
 func isLoopback(a net.Addr) bool {
 	if ta, ok := a.(*net.TCPAddr); ok {

@@ -20,7 +20,7 @@ func (s *Server) feedMonitors(c *Client, cmd *Command, args [][]byte) {
 	} else {
 		fmt.Fprintf(&b, "%s] ", c.addr)
 	}
-	red := redactedArgs(cmd, args)
+	red := s.redactedArgs(cmd, args)
 	for i, a := range args {
 		if i > 0 {
 			b.WriteByte(' ')
@@ -73,8 +73,7 @@ func quoteRepr(a []byte) string {
 
 func monitorCommand(c *Client, args [][]byte) {
 	if c.flags.monitor {
-		c.W().OK()
-		return
+		return // already monitoring: Valkey ignores it without a reply
 	}
 	c.flags.monitor = true
 	c.srv.monitors[c] = struct{}{}

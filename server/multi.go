@@ -108,7 +108,7 @@ func execCommand(c *Client, args [][]byte) {
 	for _, q := range m.cmds {
 		// permissions may have changed since the command was queued
 		if msg := s.acl.check(c, q.cmd, q.args); msg != "" {
-			q.cmd.rejected++
+			s.cstat(q.cmd).rejected++
 			c.Err(msg)
 			continue
 		}

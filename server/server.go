@@ -68,6 +68,7 @@ type Server struct {
 	slowlog  slowlog
 	latency  latencyMonitor
 	info     infoState // what INFO reports beyond the stats counters (info.go)
+	cmdStats []cmdStat // per command and subcommand, by Command.ID (info.go)
 	monitors map[*Client]struct{}
 	watched  map[watchKey]map[*Client]struct{}
 	pubsub   pubsubState

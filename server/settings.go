@@ -51,6 +51,17 @@ type Settings struct {
 	// NotifyKeyspaceEvents is notify-keyspace-events as class bits (notify.go).
 	NotifyKeyspaceEvents int
 
+	// List holds the list directives (list-max-listpack-size, list-compress-depth; cmd_list.go).
+	List listSettings
+
+	// ZSet holds the sorted set directives (zset-max-listpack-entries/-value; cmd_zset.go).
+	ZSet zsetSettings
+
+	// Hash and Set hold the hash and set encoding thresholds (hash-max-listpack-*, set-max-*; cmd_hash.go,
+	// cmd_set.go).
+	Hash hashSettings
+	Set  setSettings
+
 	// OutputLimits is client-output-buffer-limit, by class: normal, replica, pubsub.
 	OutputLimits [3]obufLimit
 

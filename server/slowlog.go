@@ -2,8 +2,9 @@ package server
 
 import (
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/valkey-node/valkey-node/server/config"
 )
 
 const (
@@ -20,7 +21,8 @@ type slowlogEntry struct {
 	name     string
 }
 
-// slowlog keeps the commands that ran longer than slowlog-log-slower-than, newest first.
+// slowlog keeps the commands that ran longer than slowlog-log-slower-than. Entries are appended, oldest
+// first, and read newest first; the oldest are dropped past slowlog-max-len.
 type slowlog struct {
 	entries []slowlogEntry
 	nextID  int64
@@ -29,19 +31,28 @@ type slowlog struct {
 func (l *slowlog) init()  { l.entries = nil }
 func (l *slowlog) reset() { l.entries = nil }
 
+// newest returns the i-th newest entry.
+func (l *slowlog) newest(i int) *slowlogEntry { return &l.entries[len(l.entries)-1-i] }
+
 // maybeAdd records cmd if it was slow enough. Sensitive arguments are redacted.
 func (l *slowlog) maybeAdd(s *Server, c *Client, cmd *Command, args [][]byte, us int64) {
 	th := s.cfg.SlowlogLogSlowerThan
-	if th < 0 || us < th || s.cfg.SlowlogMaxLen == 0 {
+	if th < 0 || us < th {
+		return
+	}
+	max := int(s.cfg.SlowlogMaxLen)
+	if max == 0 {
+		l.entries = nil
 		return
 	}
 	e := slowlogEntry{id: l.nextID, time: time.Now().Unix(), duration: us, addr: c.addr, name: c.name}
 	l.nextID++
-	red := redactedArgs(cmd, args)
+	red := s.redactedArgs(cmd, args)
 	n := len(args)
 	if n > slowlogMaxArgs {
 		n = slowlogMaxArgs - 1
 	}
+	e.args = make([]string, 0, min(len(args), slowlogMaxArgs))
 	for i := 0; i < n; i++ {
 		if red[i] {
 			e.args = append(e.args, "(redacted)")
@@ -57,14 +68,17 @@ func (l *slowlog) maybeAdd(s *Server, c *Client, cmd *Command, args [][]byte, us
 	if len(args) > slowlogMaxArgs {
 		e.args = append(e.args, fmt.Sprintf("... (%d more arguments)", len(args)-slowlogMaxArgs+1))
 	}
-	l.entries = append([]slowlogEntry{e}, l.entries...)
-	if max := int(s.cfg.SlowlogMaxLen); len(l.entries) > max {
-		l.entries = l.entries[:max]
+	l.entries = append(l.entries, e)
+	if len(l.entries) > max {
+		// dropping from the front keeps appends amortised O(1): append reallocates (and so releases the
+		// dropped prefix) only when the capacity runs out
+		l.entries = l.entries[len(l.entries)-max:]
 	}
 }
 
-// redactedArgs marks the arguments that must not be recorded: passwords and sensitive config values.
-func redactedArgs(cmd *Command, args [][]byte) []bool {
+// redactedArgs marks the arguments that must not be recorded in SLOWLOG or shown to MONITOR: passwords,
+// ACL rules and sensitive configuration values, as Valkey redacts them.
+func (s *Server) redactedArgs(cmd *Command, args [][]byte) []bool {
 	red := make([]bool, len(args))
 	switch cmd.FullName() {
 	case "auth":
@@ -72,42 +86,42 @@ func redactedArgs(cmd *Command, args [][]byte) []bool {
 			red[i] = true
 		}
 	case "hello":
-		for i := 1; i+2 < len(args); i++ {
-			if strings.EqualFold(string(args[i]), "auth") {
+		// HELLO [protover [AUTH username password] [SETNAME name]]
+		for i := 2; i < len(args); i++ {
+			switch {
+			case eqFold(args[i], "auth") && i+2 < len(args):
 				red[i+1], red[i+2] = true, true
+				i += 2
+			case eqFold(args[i], "setname") && i+1 < len(args):
+				i++
 			}
 		}
 	case "acl|setuser":
-		for i := 3; i < len(args); i++ {
-			if len(args[i]) > 0 && (args[i][0] == '>' || args[i][0] == '<' || args[i][0] == '#' || args[i][0] == '!') {
-				red[i] = true
-			}
+		// the user name and every rule: any of them may tell something about the user
+		for i := 2; i < len(args); i++ {
+			red[i] = true
 		}
 	case "config|set":
 		for i := 2; i+1 < len(args); i += 2 {
-			if isSensitiveDirective(string(args[i])) {
+			if d := s.reg.Lookup(string(args[i])); d != nil && d.Has(config.Sensitive) {
 				red[i+1] = true
 			}
 		}
 	case "migrate":
-		for i := 6; i+1 < len(args); i++ {
-			u := strings.ToUpper(string(args[i]))
-			if u == "AUTH" {
+		for i := 6; i < len(args); i++ {
+			switch {
+			case eqFold(args[i], "auth") && i+1 < len(args):
 				red[i+1] = true
-			} else if u == "AUTH2" && i+2 < len(args) {
-				red[i+2] = true
+				i++
+			case eqFold(args[i], "auth2") && i+2 < len(args):
+				red[i+1], red[i+2] = true, true
+				i += 2
+			case eqFold(args[i], "keys"):
+				i = len(args)
 			}
 		}
 	}
 	return red
-}
-
-func isSensitiveDirective(name string) bool {
-	switch strings.ToLower(name) {
-	case "requirepass", "masterauth", "primaryauth", "tls-key-file-pass", "tls-client-key-file-pass":
-		return true
-	}
-	return false
 }
 
 func slowlogGet(c *Client, args [][]byte) {
@@ -129,7 +143,8 @@ func slowlogGet(c *Client, args [][]byte) {
 	}
 	w := c.W()
 	w.Array(count)
-	for _, e := range s.slowlog.entries[:count] {
+	for i := 0; i < count; i++ {
+		e := s.slowlog.newest(i)
 		w.Array(6)
 		w.Int(e.id)
 		w.Int(e.time)

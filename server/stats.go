@@ -60,10 +60,7 @@ func (st *stats) errorCodes() []string {
 // resetStats implements CONFIG RESETSTAT.
 func (s *Server) resetStats() {
 	s.stats = stats{}
-	for _, cmd := range commandList {
-		cmd.calls, cmd.usec, cmd.rejected, cmd.failed = 0, 0, 0, 0
-		cmd.hist = latencyHistogram{}
-	}
+	s.cmdStats = nil
 	// the slow log and the latency monitor are not statistics: Valkey keeps them (SLOWLOG RESET, LATENCY RESET)
 	s.info.reset(s)
 }

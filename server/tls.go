@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"time"
 
 	"github.com/valkey-node/valkey-node/server/config"
@@ -32,7 +33,13 @@ func (s *Server) tlsConfig() tlsmat.Config {
 // and CONFIG SET reports Valkey's message (the reason is in the log).
 func (s *Server) applyTLS() error {
 	if err := s.tls.Load(s.tlsConfig()); err != nil {
-		s.log.Warn().Err(err).Msg("Failed to update TLS configuration")
+		// Valkey's own line (e.g. "Failed to load private key: <file>: <reason>"), which names the file
+		ev := s.log.Warn()
+		var te *tlsmat.Error
+		if errors.As(err, &te) && te.Directive != "" {
+			ev = ev.Str("directive", te.Directive)
+		}
+		ev.Msg(err.Error())
 		return &config.ApplyError{Msg: "Unable to update TLS configuration. Check server logs.", Err: err}
 	}
 	return nil

@@ -13,32 +13,46 @@ import (
 
 // checkTLSCommand validates the TLS material of a configuration offline, exactly as the server would load
 // it, so an operator can check new certificates before a rotation.
+//
+// Failures are returned as plain errors, not cli.Exit: urfave/cli turns an ExitCoder into os.Exit inside
+// App.Run, which would bypass run()'s writers and end the process of an in-process caller (tests). run()
+// prints a returned error to stderr and exits 1.
 func checkTLSCommand() *cli.Command {
 	return &cli.Command{
-		Name:            "check-tls",
-		Usage:           "validate the TLS material of a configuration and print each certificate",
-		UsageText:       "valkey-node check-tls [/path/to/valkey.conf] [--directive value ...]",
+		Name:      "check-tls",
+		Usage:     "validate the TLS material of a configuration and print each certificate",
+		UsageText: "valkey-node check-tls [/path/to/valkey.conf] [--directive value ...]",
+		Description: "Loads tls-cert-file, tls-key-file (with tls-key-file-pass), tls-client-cert-file, " +
+			"tls-client-key-file, tls-ca-cert-file, tls-ca-cert-dir, tls-dh-params-file, tls-protocols and " +
+			"tls-ciphers with the same validation as the server, prints each certificate (subject, issuer, " +
+			"SANs, serial, validity, key type) and OK. Exits 1 naming the first problem. Run it before a " +
+			"rotation: CONFIG SET or tls-auto-reload-interval will accept exactly what it accepts.",
 		SkipFlagParsing: true,
 		Action: func(ctx *cli.Context) error {
-			file, opts, err := parseArgs(ctx.Args().Slice())
+			args := ctx.Args().Slice()
+			for _, a := range args {
+				if a == "--help" || a == "-h" {
+					return cli.ShowSubcommandHelp(ctx)
+				}
+			}
+			file, opts, err := parseArgs(args)
 			if err != nil {
-				return cli.Exit(err.Error(), 1)
+				return fmt.Errorf("check-tls: %w", err)
 			}
 			cfg, err := server.TLSConfigFrom(file, opts)
 			if err != nil {
 				var le *config.LoadError
 				if errors.As(err, &le) {
-					return cli.Exit(le.Short(), 1)
+					return fmt.Errorf("check-tls: %s", le.Short())
 				}
-				return cli.Exit(err.Error(), 1)
+				return fmt.Errorf("check-tls: %w", err)
 			}
 			report, err := tlsmat.Check(cfg)
 			fmt.Fprint(ctx.App.Writer, report)
 			if err != nil {
-				return cli.Exit("check-tls: "+err.Error(), 1)
+				return fmt.Errorf("check-tls: %w", err)
 			}
-			fmt.Fprintln(ctx.App.Writer, "OK")
-			return nil
+			return nil // the report ends with "OK"
 		},
 	}
 }

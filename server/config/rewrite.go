@@ -71,10 +71,12 @@ func (r *Registry) Rewrite() error {
 	}
 	written := map[*Directive]bool{}
 	var out []string
+	hasSignature := false
 	for _, line := range old {
 		t := strings.TrimSpace(line)
 		if t == rewriteSignature {
-			continue
+			// kept where it is (the lines after it are rewritten in place); new lines go at the end
+			hasSignature = true
 		}
 		if t == "" || t[0] == '#' {
 			out = append(out, line)
@@ -104,7 +106,9 @@ func (r *Registry) Rewrite() error {
 		added = append(added, Lines(d)...)
 	}
 	if len(added) > 0 {
-		out = append(out, rewriteSignature)
+		if !hasSignature {
+			out = append(out, rewriteSignature)
+		}
 		out = append(out, added...)
 	}
 	return writeAtomic(r.File, []byte(strings.Join(out, "\n")+"\n"))

@@ -30,6 +30,9 @@ type Object struct {
 	// Raw marks a string that was modified in place (APPEND, SETRANGE): Valkey reports it as "raw"
 	// whatever its length.
 	Raw bool
+	// NoIntEnc marks a string stored without trying the integer encoding (INCRBYFLOAT results): Valkey
+	// reports it as "embstr" or "raw" by length even when it reads as an integer.
+	NoIntEnc bool
 	// LRU is the last access time in seconds of the server clock (OBJECT IDLETIME); with an LFU policy it
 	// holds the access counter instead.
 	LRU uint32
@@ -62,6 +65,17 @@ func (db *DB) Expire(key []byte) int64 {
 		return -1
 	}
 	if t := db.expires.Get(key); t != nil {
+		return *t
+	}
+	return -1
+}
+
+// ExpireOf is Expire for a key held as a string (iteration callbacks), without a conversion.
+func (db *DB) ExpireOf(key string) int64 {
+	if db.expires.Len() == 0 {
+		return -1
+	}
+	if t := db.expires.GetString(key); t != nil {
 		return *t
 	}
 	return -1
@@ -116,10 +130,12 @@ func (db *DB) Delete(key []byte) bool {
 	return true
 }
 
-// Flush removes every key.
-func (db *DB) Flush() {
+// Flush removes every key and returns how many there were.
+func (db *DB) Flush() int {
+	n := db.keys.Len()
 	db.keys.Clear()
 	db.expires.Clear()
+	return n
 }
 
 // Swap exchanges the contents of two databases (SWAPDB).

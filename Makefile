@@ -1,0 +1,69 @@
+# valkey-node developer tasks. `make help` lists them.
+
+GO          ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+BIN         := bin/valkey-node
+# the whole suite runs in a few minutes on 2 cores; the timeout only stops a hung run
+TEST_TIMEOUT ?= 15m
+TESTFLAGS   ?=
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# staticcheck's defaults, less ST1005: error texts are Valkey's, capitalised, byte for byte
+STATICCHECK_CHECKS ?= inherit,-ST1005
+FUZZTIME    ?= 30s
+
+# make run
+PORT        ?= 6379
+TLS_PORT    ?= 6380
+CERTS       ?= .dev-certs
+ARGS        ?=
+
+# make bench (see scripts/bench.sh)
+ANCHOR      ?= ../shared/bench/anchor-bench.sh
+RUNS        ?= 3
+MODES       ?= plain,tls,mtls
+CASES       ?= p1,p16,churn
+BENCH_ARGS  ?=
+
+.PHONY: all help build run test lint fmt-check fuzz bench readme clean
+
+all: build
+
+help:
+	@echo "make build    build $(BIN)"
+	@echo "make run      build, make development certificates in $(CERTS)/ if needed, start a node with"
+	@echo "              plain port $(PORT) and TLS port $(TLS_PORT) (override: PORT=, TLS_PORT=, ARGS=)"
+	@echo "make test     unit, end-to-end and interop tests with -race"
+	@echo "make lint     gofmt check, go vet, staticcheck ($(STATICCHECK))"
+	@echo "make fuzz     run each fuzz target for FUZZTIME ($(FUZZTIME))"
+	@echo "make bench    anchor benchmark: valkey-node vs redis-server (RUNS=, MODES=, CASES=, BENCH_ARGS=)"
+	@echo "make readme   regenerate the directive and command tables in README.md"
+	@echo "make clean    remove bin/ (builds and benchmark output)"
+
+build:
+	$(GO) build -o $(BIN) ./cmd/valkey-node
+
+run: build
+	@PORT=$(PORT) TLS_PORT=$(TLS_PORT) CERTS=$(CERTS) BIN=$(BIN) scripts/dev-node.sh $(ARGS)
+
+test:
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
+
+lint: fmt-check
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) -checks '$(STATICCHECK_CHECKS)' ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*' -not -path './.git/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./server/resp
+	$(GO) test -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME) ./server/textargs
+
+bench: build
+	BIN=$(BIN) ANCHOR=$(ANCHOR) RUNS=$(RUNS) MODES=$(MODES) CASES=$(CASES) scripts/bench.sh $(BENCH_ARGS)
+
+readme:
+	$(GO) test -count=1 -run '^TestREADMETables$$' ./cmd/valkey-node -args -update-readme
+
+clean:
+	rm -rf bin

@@ -1,0 +1,84 @@
+package server
+
+import (
+	"math"
+)
+
+func dbsizeCommand(c *Client, args [][]byte) { c.W().Int(int64(c.dbx().Len())) }
+
+// parseFlushMode accepts FLUSHDB/FLUSHALL's optional ASYNC or SYNC. Both modes do the same here: the
+// tables are dropped at once and the garbage collector frees them concurrently, which is what ASYNC
+// asks for, and SYNC's "the memory is free when the reply arrives" has no observable difference.
+func parseFlushMode(c *Client, args [][]byte) bool {
+	if len(args) == 1 || (len(args) == 2 && (eqFold(args[1], "sync") || eqFold(args[1], "async"))) {
+		return true
+	}
+	c.Err(errSyntax)
+	return false
+}
+
+// flushDB empties one database and returns how many keys it held.
+func (s *Server) flushDB(id int) int {
+	s.touchWatchedDB(id, nil)
+	return s.dbs[id].Flush()
+}
+
+func flushdbCommand(c *Client, args [][]byte) {
+	if !parseFlushMode(c, args) {
+		return
+	}
+	s := c.srv
+	s.dirty += int64(s.flushDB(c.db))
+	c.W().OK()
+}
+
+func flushallCommand(c *Client, args [][]byte) {
+	if !parseFlushMode(c, args) {
+		return
+	}
+	s := c.srv
+	n := 0
+	for id := range s.dbs {
+		n += s.flushDB(id)
+	}
+	// one more change than keys removed, as Valkey counts it, so that a FLUSHALL of an empty data set
+	// still reaches the save points
+	s.dirty += int64(n) + 1
+	c.W().OK()
+}
+
+// SWAPDB index1 index2: clients stay on their database number and see the other contents.
+func swapdbCommand(c *Client, args [][]byte) {
+	s := c.srv
+	a, ok := parseInt64(args[1])
+	if !ok || a < math.MinInt32 || a > math.MaxInt32 {
+		c.Err("ERR invalid first DB index")
+		return
+	}
+	b, ok := parseInt64(args[2])
+	if !ok || b < math.MinInt32 || b > math.MaxInt32 {
+		c.Err("ERR invalid second DB index")
+		return
+	}
+	n := int64(len(s.dbs))
+	if a < 0 || a >= n || b < 0 || b >= n {
+		c.Err(errDBIndex)
+		return
+	}
+	if a != b {
+		s.touchWatchedDB(int(a), s.dbs[b])
+		s.touchWatchedDB(int(b), s.dbs[a])
+		s.dbs[a].Swap(s.dbs[b])
+		s.dirty++
+	}
+	c.W().OK()
+}
+
+func init() {
+	register(
+		spec{name: "dbsize", arity: 1, flags: "readonly fast", group: "server", summary: "Returns the number of keys in the database.", since: "1.0.0", complexity: "O(1)", handler: dbsizeCommand},
+		spec{name: "flushdb", arity: -1, flags: "write dangerous", group: "server", summary: "Remove all keys from the current database.", since: "1.0.0", complexity: "O(N) where N is the number of keys in the selected database", handler: flushdbCommand},
+		spec{name: "flushall", arity: -1, flags: "write dangerous", group: "server", summary: "Removes all keys from all databases.", since: "1.0.0", complexity: "O(N) where N is the total number of keys in all databases", handler: flushallCommand},
+		spec{name: "swapdb", arity: 3, flags: "write fast dangerous", group: "server", summary: "Swaps two databases.", since: "4.0.0", complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.", handler: swapdbCommand},
+	)
+}
