@@ -46,7 +46,11 @@ func parseBlockTimeout(arg []byte) (time.Duration, string) {
 	if f > float64(math.MaxInt64/int64(time.Second)) {
 		return 0, "ERR timeout is out of range"
 	}
-	return time.Duration(f * float64(time.Second)), ""
+	d := time.Duration(f * float64(time.Second))
+	if d == 0 && f > 0 {
+		d = time.Millisecond // a positive timeout too small to count is not "forever"
+	}
+	return d, ""
 }
 
 // blockOn makes c wait for one of keys to become ready. retry is called (with the lock held and c as the

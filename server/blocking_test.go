@@ -160,3 +160,33 @@ func TestBlockingConcurrent(t *testing.T) {
 		t.Fatalf("delivered %d of %d", count, workers*per)
 	}
 }
+
+// A list that arrives by RENAME (not by a push) serves a client blocked on its new name, as in Valkey.
+func TestBlockingWokenByRename(t *testing.T) {
+	n := startNode(t)
+	w := n.raw()
+	w.cmd("BLPOP", "dst", "0")
+	waitFor(t, "client to block", func() bool {
+		n.srv.mu.Lock()
+		defer n.srv.mu.Unlock()
+		return n.srv.blockedCount == 1
+	})
+	p := n.raw()
+	mustDo(t, p, ":1", "RPUSH", "src", "x")
+	mustDo(t, p, "OK", "RENAME", "src", "dst")
+	if got := w.reply(); got != `["dst" "x"]` {
+		t.Fatalf("got %s", got)
+	}
+}
+
+func TestParseBlockTimeout(t *testing.T) {
+	if d, msg := parseBlockTimeout([]byte("1e-10")); msg != "" || d <= 0 {
+		t.Fatalf("tiny timeout became %v %q (0 would mean forever)", d, msg)
+	}
+	if d, _ := parseBlockTimeout([]byte("0")); d != 0 {
+		t.Fatal("0 must mean forever")
+	}
+	if d, _ := parseBlockTimeout([]byte("1.5")); d != 1500*time.Millisecond {
+		t.Fatalf("1.5 = %v", d)
+	}
+}

@@ -68,6 +68,11 @@ func (s *Server) exists(db *keyspace.DB, key []byte) bool {
 func (s *Server) keyModified(db *keyspace.DB, key []byte) {
 	s.dirty++
 	s.touchWatchedKey(db.ID, key)
+	// A key that appears by any route (RENAME, MOVE, COPY, RESTORE, a push) may be what a blocked client
+	// waits for; its retry checks the type, so signalling a key that cannot serve it costs one failed try.
+	if len(s.blockedKeys) > 0 {
+		s.signalKeyReady(db.ID, key)
+	}
 }
 
 // lruClock is the LRU clock in seconds, as OBJECT IDLETIME counts.

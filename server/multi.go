@@ -184,6 +184,14 @@ func (s *Server) touchWatchedKey(dbID int, key []byte) {
 // touchWatchedDB is FLUSHDB/FLUSHALL/SWAPDB's effect on WATCH: every watched key of database dbID that
 // exists there (or, for SWAPDB, in the database it is swapped with) counts as modified.
 func (s *Server) touchWatchedDB(dbID int, other *keyspace.DB) {
+	if other != nil {
+		// SWAPDB: keys blocked clients wait for may exist now
+		for wk := range s.blockedKeys {
+			if wk.db == dbID {
+				s.signalKeyReady(dbID, []byte(wk.key))
+			}
+		}
+	}
 	if len(s.watched) == 0 {
 		return
 	}
