@@ -487,46 +487,56 @@ func zrangestoreCommand(c *Client, args [][]byte) {
 		c.Err(msg)
 		return
 	}
-	z, ok := s.zsetRead(c, args[2])
+	src, ok := s.zsetRead(c, args[2])
 	if !ok {
 		return
 	}
 	var res []keyspace.ZEntry
-	if z != nil {
-		res = req.run(z, nil)
+	if src != nil {
+		res = req.run(src, nil)
 	}
-	s.zsetStore(c, args[1], res, "zrangestore")
+	// Valkey sizes the result for the count of a rank range (unknown for the others: small form), then
+	// adds the members in reply order, converting on the way like ZADD does
+	hint := 0
+	if req.kind == zrangeRank {
+		hint = len(res)
+	}
+	lim := s.zsetLimits()
+	z := keyspace.NewZSet(!lim.Fits(hint, 0))
+	for _, e := range res {
+		z.InsertLimited(e.Member, e.Score, lim)
+	}
+	s.zsetStoreSet(c, args[1], z, "zrangestore")
 }
 
-// zsetStore replaces dst with a sorted set of entries (unique members) and replies its size; with no
-// entries it deletes dst instead. The result takes the small form when it fits, as Valkey converts store
-// results.
+// zsetStore replaces dst with a sorted set of entries (distinct members, in any order; the slice is
+// reordered) and replies its size; with no entries it deletes dst instead. The result takes the small
+// form when it fits, as Valkey converts the results of its set algebra.
 func (s *Server) zsetStore(c *Client, dst []byte, entries []keyspace.ZEntry, event string) {
+	maxLen := 0
+	for _, e := range entries {
+		maxLen = max(maxLen, len(e.Member))
+	}
+	s.zsetStoreSet(c, dst, keyspace.NewZSetFrom(entries, !s.zsetLimits().Fits(len(entries), maxLen)), event)
+}
+
+// zsetStoreSet replaces dst with z and replies its size; an empty z deletes dst instead.
+func (s *Server) zsetStoreSet(c *Client, dst []byte, z *keyspace.ZSet, event string) {
 	db := c.dbx()
-	if len(entries) == 0 {
+	if z.Len() == 0 {
 		c.W().Int(0)
-		s.expireIfNeeded(db, dst)
 		if db.Delete(dst) {
 			s.keyModified(db, dst)
 			s.notifyKeyspace(notifyGeneric, "del", dst, db.ID)
 		}
 		return
 	}
-	maxLen := 0
-	for _, e := range entries {
-		maxLen = max(maxLen, len(e.Member))
-	}
-	lim := s.zsetLimits()
-	z := keyspace.NewZSet(!lim.Fits(len(entries), maxLen))
-	for _, e := range entries {
-		z.Insert(e.Member, e.Score)
-	}
 	s.expireIfNeeded(db, dst)
 	db.Set(dst, keyspace.Object{Kind: keyspace.KindZSet, Val: z, LRU: s.lruClock()}, false)
 	s.keyModified(db, dst)
 	s.notifyKeyspace(notifyZSet, event, dst, db.ID)
 	s.signalKeyReady(db.ID, dst)
-	c.W().Int(int64(len(entries)))
+	c.W().Int(int64(z.Len()))
 }
 
 // ---- counts and range removals ----

@@ -17,6 +17,8 @@ type zsetPlainSet interface {
 	Range(fn func(member string) bool)
 }
 
+var _ zsetPlainSet = (*keyspace.Set)(nil)
+
 const (
 	zsetOpUnion = iota
 	zsetOpInter
@@ -90,13 +92,19 @@ func aggregate(target *float64, val float64, how int) {
 	}
 }
 
-func zunionCommand(c *Client, args [][]byte)      { zsetOpGeneric(c, args, nil, 1, zsetOpUnion, false) }
-func zinterCommand(c *Client, args [][]byte)      { zsetOpGeneric(c, args, nil, 1, zsetOpInter, false) }
-func zdiffCommand(c *Client, args [][]byte)       { zsetOpGeneric(c, args, nil, 1, zsetOpDiff, false) }
-func zintercardCommand(c *Client, args [][]byte)  { zsetOpGeneric(c, args, nil, 1, zsetOpInter, true) }
-func zunionstoreCommand(c *Client, args [][]byte) { zsetOpGeneric(c, args, args[1], 2, zsetOpUnion, false) }
-func zinterstoreCommand(c *Client, args [][]byte) { zsetOpGeneric(c, args, args[1], 2, zsetOpInter, false) }
-func zdiffstoreCommand(c *Client, args [][]byte)  { zsetOpGeneric(c, args, args[1], 2, zsetOpDiff, false) }
+func zunionCommand(c *Client, args [][]byte)     { zsetOpGeneric(c, args, nil, 1, zsetOpUnion, false) }
+func zinterCommand(c *Client, args [][]byte)     { zsetOpGeneric(c, args, nil, 1, zsetOpInter, false) }
+func zdiffCommand(c *Client, args [][]byte)      { zsetOpGeneric(c, args, nil, 1, zsetOpDiff, false) }
+func zintercardCommand(c *Client, args [][]byte) { zsetOpGeneric(c, args, nil, 1, zsetOpInter, true) }
+func zunionstoreCommand(c *Client, args [][]byte) {
+	zsetOpGeneric(c, args, args[1], 2, zsetOpUnion, false)
+}
+func zinterstoreCommand(c *Client, args [][]byte) {
+	zsetOpGeneric(c, args, args[1], 2, zsetOpInter, false)
+}
+func zdiffstoreCommand(c *Client, args [][]byte) {
+	zsetOpGeneric(c, args, args[1], 2, zsetOpDiff, false)
+}
 
 var zsetOpEvents = [...]string{"zunionstore", "zinterstore", "zdiffstore"}
 
@@ -129,12 +137,7 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numIdx int, op int, car
 		case keyspace.KindZSet:
 			src[i].z = o.Val.(*keyspace.ZSet)
 		case keyspace.KindSet:
-			ps, ok := o.Val.(zsetPlainSet)
-			if !ok {
-				c.Err("ERR sets are not supported as inputs of " + lowerASCII(args[0]) + " yet")
-				return
-			}
-			src[i].set = ps
+			src[i].set = o.Val.(zsetPlainSet)
 		default:
 			c.Err(errWrongType)
 			return

@@ -34,51 +34,51 @@ import (
 // drops the sign of -0, "ZADD new -0 a 1 <long member>" leaves a's score as "-0" in Valkey and "0" in
 // 7.0; the generator therefore puts a long member first, where both pick the skip list at once.
 
-// rnode is a parsed reply.
-type rnode struct {
+// zrnode is a parsed reply.
+type zrnode struct {
 	kind  byte // '+', '-', ':', '$', ',', '*', '%', '~', '_', '#'
 	s     string
-	elems []rnode
+	elems []zrnode
 }
 
-func readReply(br *bufio.Reader) (rnode, error) {
+func zreadReply(br *bufio.Reader) (zrnode, error) {
 	line, err := br.ReadString('\n')
 	if err != nil {
-		return rnode{}, err
+		return zrnode{}, err
 	}
 	line = strings.TrimSuffix(line, "\r\n")
 	if line == "" {
-		return rnode{}, fmt.Errorf("empty reply line")
+		return zrnode{}, fmt.Errorf("empty reply line")
 	}
 	k, rest := line[0], line[1:]
 	switch k {
 	case '+', '-', ':', ',', '#':
-		return rnode{kind: k, s: rest}, nil
+		return zrnode{kind: k, s: rest}, nil
 	case '_':
-		return rnode{kind: '_'}, nil
+		return zrnode{kind: '_'}, nil
 	case '$', '=':
 		n, _ := strconv.Atoi(rest)
 		if n < 0 {
-			return rnode{kind: '_'}, nil
+			return zrnode{kind: '_'}, nil
 		}
 		buf := make([]byte, n+2)
 		if _, err := ioReadFull(br, buf); err != nil {
-			return rnode{}, err
+			return zrnode{}, err
 		}
-		return rnode{kind: '$', s: string(buf[:n])}, nil
+		return zrnode{kind: '$', s: string(buf[:n])}, nil
 	case '*', '%', '~', '>':
 		n, _ := strconv.Atoi(rest)
 		if n < 0 {
-			return rnode{kind: '_'}, nil
+			return zrnode{kind: '_'}, nil
 		}
 		if k == '%' {
 			n *= 2
 		}
-		out := rnode{kind: '*'}
+		out := zrnode{kind: '*'}
 		for i := 0; i < n; i++ {
-			e, err := readReply(br)
+			e, err := zreadReply(br)
 			if err != nil {
-				return rnode{}, err
+				return zrnode{}, err
 			}
 			out.elems = append(out.elems, e)
 		}
@@ -87,10 +87,10 @@ func readReply(br *bufio.Reader) (rnode, error) {
 		}
 		return out, nil
 	}
-	return rnode{}, fmt.Errorf("unexpected reply line %q", line)
+	return zrnode{}, fmt.Errorf("unexpected reply line %q", line)
 }
 
-func (r rnode) String() string {
+func (r zrnode) String() string {
 	switch r.kind {
 	case '_':
 		return "(nil)"
@@ -106,45 +106,45 @@ func (r rnode) String() string {
 	return string(r.kind) + r.s
 }
 
-func sameFloatText(a, b string) bool {
+func zsameFloatText(a, b string) bool {
 	fa, ea := strconv.ParseFloat(a, 64)
 	fb, eb := strconv.ParseFloat(b, 64)
 	return ea == nil && eb == nil && math.Float64bits(fa) == math.Float64bits(fb)
 }
 
-// sameReply compares two replies with the double normalisation described above.
-func sameReply(a, b rnode) bool {
+// zsameReply compares two replies with the double normalisation described above.
+func zsameReply(a, b zrnode) bool {
 	if a.kind != b.kind || len(a.elems) != len(b.elems) {
 		return false
 	}
-	if a.s != b.s && !((a.kind == '$' || a.kind == ',') && sameFloatText(a.s, b.s)) {
+	if a.s != b.s && !((a.kind == '$' || a.kind == ',') && zsameFloatText(a.s, b.s)) {
 		return false
 	}
 	for i := range a.elems {
-		if !sameReply(a.elems[i], b.elems[i]) {
+		if !zsameReply(a.elems[i], b.elems[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-// diffConn is one connection of the differential test.
-type diffConn struct {
+// zdiffConn is one connection of the differential test.
+type zdiffConn struct {
 	c  net.Conn
 	br *bufio.Reader
 }
 
-func dialDiff(t *testing.T, addr string) *diffConn {
+func zdialDiff(t *testing.T, addr string) *zdiffConn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &diffConn{c: c, br: bufio.NewReader(c)}
+	return &zdiffConn{c: c, br: bufio.NewReader(c)}
 }
 
-func (d *diffConn) do(t *testing.T, args ...string) rnode {
+func (d *zdiffConn) do(t *testing.T, args ...string) zrnode {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d\r\n", len(args))
@@ -155,15 +155,15 @@ func (d *diffConn) do(t *testing.T, args ...string) rnode {
 	if _, err := d.c.Write([]byte(b.String())); err != nil {
 		t.Fatal(err)
 	}
-	r, err := readReply(d.br)
+	r, err := zreadReply(d.br)
 	if err != nil {
 		t.Fatalf("%v: reading reply: %v", args, err)
 	}
 	return r
 }
 
-// requireInterop skips (or, with VALKEY_NODE_REQUIRE_INTEROP=1, fails) when a binary is missing.
-func requireInterop(t *testing.T, bin, pkg string) {
+// zrequireInterop skips (or, with VALKEY_NODE_REQUIRE_INTEROP=1, fails) when a binary is missing.
+func zrequireInterop(t *testing.T, bin, pkg string) {
 	t.Helper()
 	if _, err := os.Stat(bin); err != nil {
 		if os.Getenv("VALKEY_NODE_REQUIRE_INTEROP") == "1" {
@@ -173,10 +173,10 @@ func requireInterop(t *testing.T, bin, pkg string) {
 	}
 }
 
-// startRedisServer runs the real redis-server on a free loopback port for the test.
-func startRedisServer(t *testing.T) string {
+// zstartRedis runs the real redis-server on a free loopback port for the test.
+func zstartRedis(t *testing.T) string {
 	t.Helper()
-	requireInterop(t, "/usr/bin/redis-server", "redis-server")
+	zrequireInterop(t, "/usr/bin/redis-server", "redis-server")
 	port := freePort(t)
 	cmd := exec.Command("/usr/bin/redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--daemonize", "no")
@@ -236,6 +236,8 @@ func (g *zgen) scoreKey() string {
 		return "missing"
 	case 2:
 		return "dst"
+	case 3:
+		return "st1" // a plain set: the algebra reads it with scores of 1, the rest answers WRONGTYPE
 	}
 	return g.pick(zgenScoreKeys)
 }
@@ -304,8 +306,8 @@ func (g *zgen) lexBound() string {
 
 func (g *zgen) rank() string { return strconv.Itoa(g.n(15) - 7) }
 
-// boundOrder maps a bound to a number for ordering (NaN when it is not a valid bound).
-func boundOrder(b string, lex bool) float64 {
+// zboundOrder maps a bound to a number for ordering (NaN when it is not a valid bound).
+func zboundOrder(b string, lex bool) float64 {
 	if lex {
 		switch {
 		case b == "-":
@@ -333,7 +335,7 @@ func (g *zgen) interval(lex, rev bool) []string {
 	} else {
 		a, b = g.scoreBound(), g.scoreBound()
 	}
-	if g.n(4) != 0 && boundOrder(a, lex) > boundOrder(b, lex) {
+	if g.n(4) != 0 && zboundOrder(a, lex) > zboundOrder(b, lex) {
 		a, b = b, a
 	}
 	if rev {
@@ -364,8 +366,8 @@ func (g *zgen) keys(lex bool) []string {
 	return out
 }
 
-// b2i is 1 for true.
-func b2i(x bool) int {
+// zb2i is 1 for true.
+func zb2i(x bool) int {
 	if x {
 		return 1
 	}
@@ -475,10 +477,10 @@ func (g *zgen) next() []string {
 		return c("ZREVRANGE", g.scoreKey(), g.ranks(), opt(2, g.kw("withscores")))
 	case 21:
 		rev := g.n(2) == 0
-		return c([]string{"ZRANGEBYSCORE", "ZREVRANGEBYSCORE"}[b2i(rev)], g.scoreKey(), g.interval(false, rev), opt(2, g.kw("withscores")), g.limit())
+		return c([]string{"ZRANGEBYSCORE", "ZREVRANGEBYSCORE"}[zb2i(rev)], g.scoreKey(), g.interval(false, rev), opt(2, g.kw("withscores")), g.limit())
 	case 22:
 		rev := g.n(2) == 0
-		return c([]string{"ZRANGEBYLEX", "ZREVRANGEBYLEX"}[b2i(rev)], g.lexKey(), g.interval(true, rev), g.limit())
+		return c([]string{"ZRANGEBYLEX", "ZREVRANGEBYLEX"}[zb2i(rev)], g.lexKey(), g.interval(true, rev), g.limit())
 	case 23:
 		switch g.n(3) {
 		case 0:
@@ -560,16 +562,20 @@ func (g *zgen) next() []string {
 	case 41:
 		return c(g.pick([]string{"EXPIRE", "TTL"}), "dst", "100")[:2+g.n(2)]
 	case 42:
-		return c("COPY", g.scoreKey(), g.pick([]string{"z1", "z4", "dst"}), opt(2, "REPLACE"))
+		// (not from the plain set: small sets are "listpack" in Valkey and "hashtable" in 7.0)
+		return c("COPY", g.pick(append([]string{"missing", "str"}, zgenScoreKeys...)), g.pick([]string{"z1", "z4", "dst"}), opt(2, "REPLACE"))
+	}
+	if g.n(2) == 0 {
+		return c("SADD", "st1", g.pick(zgenMembers[:20]))
 	}
 	return c("ZADD", g.scoreKey(), "GT", "CH", g.score(), g.member())
 }
 
 // zscanAll runs ZSCAN to completion and returns the items (deduplicated, sorted by member), or the
 // error reply.
-func zscanAll(t *testing.T, d *diffConn, key string, extra []string) rnode {
+func zscanAll(t *testing.T, d *zdiffConn, key string, extra []string) zrnode {
 	cursor := "0"
-	items := map[string]rnode{}
+	items := map[string]zrnode{}
 	for i := 0; i < 10000; i++ {
 		r := d.do(t, append([]string{"ZSCAN", key, cursor, "COUNT", "3"}, extra...)...)
 		if r.kind != '*' {
@@ -588,15 +594,15 @@ func zscanAll(t *testing.T, d *diffConn, key string, extra []string) rnode {
 		members = append(members, m)
 	}
 	sort.Strings(members)
-	out := rnode{kind: '*'}
+	out := zrnode{kind: '*'}
 	for _, m := range members {
-		out.elems = append(out.elems, rnode{kind: '$', s: m}, items[m])
+		out.elems = append(out.elems, zrnode{kind: '$', s: m}, items[m])
 	}
 	return out
 }
 
-// randShape reduces a ZRANDMEMBER reply to what both servers must agree on.
-func randShape(r rnode) string {
+// zrandShape reduces a ZRANDMEMBER reply to what both servers must agree on.
+func zrandShape(r zrnode) string {
 	switch r.kind {
 	case '*':
 		return fmt.Sprintf("array of %d", len(r.elems))
@@ -612,18 +618,18 @@ func TestZSetDifferential(t *testing.T) {
 		seed, _ = strconv.ParseUint(s, 10, 64)
 	}
 	t.Logf("seed %d (set VALKEY_NODE_DIFF_SEED to replay another)", seed)
-	redisAddr := startRedisServer(t)
+	redisAddr := zstartRedis(t)
 	n := startNode(t)
 	// round 0 runs with the default thresholds; round 1 with tiny ones (set through the old alias
 	// names), so that the skip list form and the conversions are exercised as much as the small form
 	rounds := [][]string{nil, {"zset-max-ziplist-entries", "6", "zset-max-ziplist-value", "10"}}
 	const perRound = 2500
 	for round, cfg := range rounds {
-		ref2, our2 := dialDiff(t, redisAddr), dialDiff(t, n.addr)
-		ref3, our3 := dialDiff(t, redisAddr), dialDiff(t, n.addr)
+		ref2, our2 := zdialDiff(t, redisAddr), zdialDiff(t, n.addr)
+		ref3, our3 := zdialDiff(t, redisAddr), zdialDiff(t, n.addr)
 		ref3.do(t, "HELLO", "3")
 		our3.do(t, "HELLO", "3")
-		for _, d := range []*diffConn{ref2, our2} {
+		for _, d := range []*zdiffConn{ref2, our2} {
 			if r := d.do(t, "FLUSHALL"); r.s != "OK" {
 				t.Fatalf("FLUSHALL: %v", r)
 			}
@@ -641,18 +647,18 @@ func TestZSetDifferential(t *testing.T) {
 			if g.n(3) == 0 {
 				ref, our = ref3, our3
 			}
-			var a, b rnode
+			var a, b zrnode
 			same := false
 			switch args[0] {
 			case "ZSCAN-FULL":
 				a, b = zscanAll(t, ref, args[1], args[2:]), zscanAll(t, our, args[1], args[2:])
-				same = sameReply(a, b)
+				same = zsameReply(a, b)
 			case "ZRANDMEMBER":
 				a, b = ref.do(t, args...), our.do(t, args...)
-				same = randShape(a) == randShape(b)
+				same = zrandShape(a) == zrandShape(b)
 			default:
 				a, b = ref.do(t, args...), our.do(t, args...)
-				same = sameReply(a, b)
+				same = zsameReply(a, b)
 			}
 			if !same {
 				t.Fatalf("round %d command %d %q:\n redis-server: %v\n valkey-node:  %v", round, i, args, a, b)
@@ -661,7 +667,7 @@ func TestZSetDifferential(t *testing.T) {
 				// the whole state must agree too
 				for _, k := range append(append([]string{"dst"}, zgenScoreKeys...), zgenLexKeys...) {
 					a, b := ref2.do(t, "ZRANGE", k, "0", "-1", "WITHSCORES"), our2.do(t, "ZRANGE", k, "0", "-1", "WITHSCORES")
-					if !sameReply(a, b) {
+					if !zsameReply(a, b) {
 						t.Fatalf("round %d after %d commands, key %s:\n redis-server: %v\n valkey-node:  %v", round, i+1, k, a, b)
 					}
 				}

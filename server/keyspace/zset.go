@@ -41,6 +41,26 @@ func NewZSet(large bool) *ZSet {
 	return z
 }
 
+// NewZSetFrom builds a sorted set from entries with distinct members, in any order (the store commands'
+// results). entries is sorted in place.
+func NewZSetFrom(entries []ZEntry, large bool) *ZSet {
+	sort.Slice(entries, func(i, j int) bool {
+		return zless(entries[i].Score, entries[i].Member, entries[j].Score, entries[j].Member)
+	})
+	z := NewZSet(large)
+	if large {
+		for _, e := range entries {
+			z.dict.Put(e.Member, z.zsl.insert(e.Member, e.Score))
+		}
+		return z
+	}
+	z.lp = make([]ZEntry, len(entries))
+	for i, e := range entries {
+		z.lp[i] = ZEntry{Member: e.Member, Score: zSmallScore(e.Score)}
+	}
+	return z
+}
+
 // Len is the number of members.
 func (z *ZSet) Len() int {
 	if z.zsl != nil {
@@ -142,6 +162,16 @@ func (z *ZSet) Insert(member string, score float64) {
 	}
 	n := z.zsl.insert(member, score)
 	z.dict.Put(member, n)
+}
+
+// InsertLimited is Insert with the conversion ZADD makes first: a small set that would exceed the limits
+// turns into the skip list form. The store commands that build their result member by member use it, so
+// that the -0 scores the small form stored as 0 stay 0, as in Valkey.
+func (z *ZSet) InsertLimited(member string, score float64, lim ZLimits) {
+	if z.zsl == nil && (len(z.lp)+1 > lim.Entries || len(member) > lim.Value) {
+		z.ToSkiplist()
+	}
+	z.Insert(member, score)
 }
 
 // Delete removes member and reports whether it was there.

@@ -401,3 +401,19 @@ func BenchmarkZSetAdd(b *testing.B) {
 		z.Add(keys[i&(len(keys)-1)], float64(rng.IntN(1000)), 0, lim)
 	}
 }
+
+func TestNewZSetFrom(t *testing.T) {
+	for _, large := range []bool{false, true} {
+		in := []ZEntry{{"c", 2}, {"a", 2}, {"z", math.Copysign(0, -1)}, {"b", -1}}
+		z := NewZSetFrom(in, large)
+		want := zmodel{"a": 2, "b": -1, "c": 2, "z": 0}
+		z.check(t, want, fmt.Sprintf("large=%v", large))
+		s, _ := z.Score([]byte("z"))
+		if math.Signbit(s) != large {
+			t.Fatalf("large=%v: -0 stored as %v", large, s)
+		}
+		if z.IsListpack() == large {
+			t.Fatalf("large=%v: form %s", large, z.Encoding())
+		}
+	}
+}

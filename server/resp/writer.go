@@ -186,19 +186,82 @@ func (w *Writer) StringArray(items []string) {
 	}
 }
 
-// AppendDouble formats f the way Valkey replies with doubles: shortest representation that reads back the
-// same, "inf"/"-inf"/"nan" for the special values.
+// AppendDouble formats f the way Valkey replies with doubles: integral values as integers, otherwise the
+// shortest digits that read back to the same float64, in plain notation unless the exponent is below -4
+// or at least 17 (then d.ddde±XX); "inf", "-inf", "nan" and "-0" for the special values.
 func AppendDouble(b []byte, f float64) []byte {
 	switch {
+	case math.IsNaN(f):
+		return append(b, "nan"...)
 	case math.IsInf(f, 1):
 		return append(b, "inf"...)
 	case math.IsInf(f, -1):
 		return append(b, "-inf"...)
-	case math.IsNaN(f):
-		return append(b, "nan"...)
-	}
-	if f == math.Trunc(f) && math.Abs(f) < 1e17 {
+	case f == 0:
+		if math.Signbit(f) {
+			return append(b, "-0"...)
+		}
+		return append(b, '0')
+	case f == math.Trunc(f) && math.Abs(f) <= 1<<62:
 		return strconv.AppendInt(b, int64(f), 10)
 	}
-	return strconv.AppendFloat(b, f, 'g', -1, 64)
+	// shortest digits in exponent form: [-]d[.ddd]e±XX
+	var tmp [32]byte
+	e := strconv.AppendFloat(tmp[:0], f, 'e', -1, 64)
+	neg := e[0] == '-'
+	if neg {
+		e = e[1:]
+	}
+	ePos := 0
+	for ePos < len(e) && e[ePos] != 'e' {
+		ePos++
+	}
+	exp, _ := strconv.Atoi(string(e[ePos+1:]))
+	var digits [24]byte
+	nd := 0
+	for _, ch := range e[:ePos] {
+		if ch != '.' {
+			digits[nd] = ch
+			nd++
+		}
+	}
+	if neg {
+		b = append(b, '-')
+	}
+	if exp < -4 || exp >= 17 {
+		b = append(b, digits[0])
+		if nd > 1 {
+			b = append(b, '.')
+			b = append(b, digits[1:nd]...)
+		}
+		b = append(b, 'e')
+		if exp < 0 {
+			b = append(b, '-')
+			exp = -exp
+		} else {
+			b = append(b, '+')
+		}
+		if exp < 10 {
+			b = append(b, '0')
+		}
+		return strconv.AppendInt(b, int64(exp), 10)
+	}
+	if exp < 0 {
+		b = append(b, "0."...)
+		for i := 0; i < -exp-1; i++ {
+			b = append(b, '0')
+		}
+		return append(b, digits[:nd]...)
+	}
+	// exp+1 digits before the point (padded with zeros), the rest after it
+	if nd <= exp+1 {
+		b = append(b, digits[:nd]...)
+		for i := nd; i < exp+1; i++ {
+			b = append(b, '0')
+		}
+		return b
+	}
+	b = append(b, digits[:exp+1]...)
+	b = append(b, '.')
+	return append(b, digits[exp+1:nd]...)
 }

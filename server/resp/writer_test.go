@@ -93,7 +93,9 @@ func TestAppendDouble(t *testing.T) {
 	}{
 		{0, "0"}, {1, "1"}, {-3, "-3"}, {1.5, "1.5"}, {-0.25, "-0.25"}, {0.1, "0.1"},
 		{10.6, "10.6"}, {3.14159, "3.14159"}, {123456789, "123456789"},
-		{1e16, "10000000000000000"}, {1e17, "1e+17"}, {1.5e300, "1.5e+300"},
+		{1e16, "10000000000000000"}, {1e17, "100000000000000000"}, {1.5e300, "1.5e+300"},
+		// integral values up to 2^62 print as integers, as Valkey's d2string; beyond, shortest digits
+		{1e19, "1e+19"}, {1234567.5, "1234567.5"}, {math.Copysign(0, -1), "-0"}, {1e-5, "1e-05"},
 		{math.Inf(1), "inf"}, {math.Inf(-1), "-inf"}, {math.NaN(), "nan"},
 	} {
 		if got := string(AppendDouble([]byte("x"), tc.f)); got != "x"+tc.want {
