@@ -790,68 +790,75 @@ func skipReply(br *bufio.Reader) error {
 	return err
 }
 
-// BenchmarkLPushLPop is redis-benchmark's LPUSH and LPOP tests in one: 50 connections, each sending
-// pipelines of 1 or 16 commands alternating LPUSH and LPOP on one shared list, over loopback TCP.
-func BenchmarkLPushLPop(b *testing.B) {
-	for _, depth := range []int{1, 16} {
-		b.Run(fmt.Sprint("P", depth), func(b *testing.B) {
-			n := startNode(b)
-			// a long list to start with, so that the pops never empty it (as in redis-benchmark, where
-			// the LPUSH test fills the list the LPOP test drains)
-			fill := n.raw()
-			args := []string{"RPUSH", "mylist"}
-			for i := 0; i < 1000; i++ {
-				args = append(args, "xxx")
-			}
-			fill.do(args...)
-			var req []byte
-			for i := 0; i < depth; i++ {
-				if i%2 == 0 {
-					req = append(req, "*3\r\n$5\r\nLPUSH\r\n$6\r\nmylist\r\n$3\r\nxxx\r\n"...)
-				} else {
-					req = append(req, "*2\r\n$4\r\nLPOP\r\n$6\r\nmylist\r\n"...)
-				}
-			}
-			if depth == 1 {
-				req = append(req, "*2\r\n$4\r\nLPOP\r\n$6\r\nmylist\r\n"...)
-			}
-			perRound := max(depth, 2)
-			const clients = 50
-			rounds := max(b.N/perRound/clients, 1)
-			conns := make([]net.Conn, clients)
-			for i := range conns {
-				c, err := net.Dial("tcp", n.addr)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer c.Close()
-				conns[i] = c
-			}
-			b.ResetTimer()
-			b.ReportAllocs()
-			var wg sync.WaitGroup
-			for _, c := range conns {
-				wg.Add(1)
-				go func(c net.Conn) {
-					defer wg.Done()
-					br := bufio.NewReaderSize(c, 64*1024)
-					for r := 0; r < rounds; r++ {
-						if _, err := c.Write(req); err != nil {
-							b.Error(err)
-							return
-						}
-						for i := 0; i < perRound; i++ {
-							if err := skipReply(br); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					}
-				}(c)
-			}
-			wg.Wait()
-			b.StopTimer()
-			b.ReportMetric(float64(rounds*perRound*clients)/b.Elapsed().Seconds(), "req/s")
-		})
+// benchList drives the node with 50 connections, each sending pipelines of depth commands cycling through
+// cmds (raw RESP), on a list "mylist" filled with 1000 elements first, over loopback TCP: the shape of
+// redis-benchmark -c 50 -P depth.
+func benchList(b *testing.B, depth int, cmds ...string) {
+	n := startNode(b)
+	// a long list to start with, so that the pops never empty it (as in redis-benchmark, where the
+	// LPUSH test fills the list the LPOP test drains)
+	fill := n.raw()
+	args := []string{"RPUSH", "mylist"}
+	for i := 0; i < 1000; i++ {
+		args = append(args, "xxx")
 	}
+	fill.do(args...)
+	perRound := max(depth, len(cmds))
+	var req []byte
+	for i := 0; i < perRound; i++ {
+		req = append(req, cmds[i%len(cmds)]...)
+	}
+	const clients = 50
+	rounds := max(b.N/perRound/clients, 1)
+	conns := make([]net.Conn, clients)
+	for i := range conns {
+		c, err := net.Dial("tcp", n.addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	b.ResetTimer()
+	b.ReportAllocs()
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func(c net.Conn) {
+			defer wg.Done()
+			br := bufio.NewReaderSize(c, 64*1024)
+			for r := 0; r < rounds; r++ {
+				if _, err := c.Write(req); err != nil {
+					b.Error(err)
+					return
+				}
+				for i := 0; i < perRound; i++ {
+					if err := skipReply(br); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(rounds*perRound*clients)/b.Elapsed().Seconds(), "req/s")
+}
+
+const (
+	benchLPush = "*3\r\n$5\r\nLPUSH\r\n$6\r\nmylist\r\n$3\r\nxxx\r\n"
+	benchLPop  = "*2\r\n$4\r\nLPOP\r\n$6\r\nmylist\r\n"
+)
+
+// BenchmarkLPushLPop is redis-benchmark's LPUSH and LPOP tests in one: LPUSH and LPOP alternate on one
+// shared list, pipelined 1 or 16 deep.
+func BenchmarkLPushLPop(b *testing.B) {
+	b.Run("P1", func(b *testing.B) { benchList(b, 1, benchLPush, benchLPop) })
+	b.Run("P16", func(b *testing.B) { benchList(b, 16, benchLPush, benchLPop) })
+}
+
+// BenchmarkLRange100 is redis-benchmark's LRANGE_100: the first 100 elements, pipelined 16 deep.
+func BenchmarkLRange100(b *testing.B) {
+	benchList(b, 16, "*4\r\n$6\r\nLRANGE\r\n$6\r\nmylist\r\n$1\r\n0\r\n$2\r\n99\r\n")
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -127,7 +128,7 @@ func (s *Server) wantedSocks() []sockSpec {
 // listen opens one socket. A nil listener with a nil error means an optional address was skipped.
 func (s *Server) listen(w sockSpec) (net.Listener, error) {
 	lc := net.ListenConfig{KeepAlive: -1}
-	ln, err := lc.Listen(nil, w.network, net.JoinHostPort(w.host, strconv.FormatInt(w.port, 10)))
+	ln, err := lc.Listen(context.Background(), w.network, net.JoinHostPort(w.host, strconv.FormatInt(w.port, 10)))
 	if err == nil {
 		return ln, nil
 	}

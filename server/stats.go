@@ -24,7 +24,6 @@ type stats struct {
 	aclDeniedKey        int64
 	aclDeniedChannel    int64
 	aclDeniedTLSCert    int64
-	clientsPaused       int64
 	obufDisconnections  int64
 	errorCounts         map[string]int64
 }

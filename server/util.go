@@ -2,8 +2,6 @@ package server
 
 import (
 	"math"
-	"strconv"
-	"strings"
 )
 
 // parseInt64 parses a whole decimal integer the way Valkey's string2ll does: no spaces, no '+', no leading
@@ -44,38 +42,6 @@ func parseInt64(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(n), true
-}
-
-// parseFloat parses a float the way Valkey's string2ld does for commands: no spaces, "inf"/"-inf"
-// accepted, NaN refused.
-func parseFloat(b []byte) (float64, bool) {
-	if len(b) == 0 || len(b) > 5000 {
-		return 0, false
-	}
-	if b[0] == ' ' || b[len(b)-1] == ' ' || b[0] == '\t' {
-		return 0, false
-	}
-	s := string(b)
-	switch strings.ToLower(s) {
-	case "inf", "+inf", "infinity", "+infinity":
-		return math.Inf(1), true
-	case "-inf", "-infinity":
-		return math.Inf(-1), true
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && !math.IsNaN(f) {
-			return f, !math.IsInf(f, 0)
-		}
-		return 0, false
-	}
-	// Go accepts "0x1p-2", "1_000" and similar forms that Valkey does not
-	for _, c := range b {
-		if c == '_' || c == 'x' || c == 'X' || c == 'p' || c == 'P' {
-			return 0, false
-		}
-	}
-	return f, true
 }
 
 // eqFold compares a byte argument with a lower-case keyword, case-insensitively.

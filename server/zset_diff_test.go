@@ -304,8 +304,6 @@ func (g *zgen) lexBound() string {
 	return g.pick([]string{"[", "("}) + g.pick(zgenMembers[:20])
 }
 
-func (g *zgen) rank() string { return strconv.Itoa(g.n(15) - 7) }
-
 // zboundOrder maps a bound to a number for ordering (NaN when it is not a valid bound).
 func zboundOrder(b string, lex bool) float64 {
 	if lex {

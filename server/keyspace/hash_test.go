@@ -134,7 +134,12 @@ func TestHashMatchesModel(t *testing.T) {
 			t.Fatalf("round %d: contents differ", round)
 		}
 		c := h.Clone().(*Hash)
-		if c.Encoding() != h.Encoding() || fmt.Sprint(hashContents(c)) != fmt.Sprint(hashContents(h)) {
+		cc, hc := hashContents(c), hashContents(h)
+		if !h.IsListpack() { // table order depends on the table's hash seed
+			sort.Strings(cc)
+			sort.Strings(hc)
+		}
+		if c.Encoding() != h.Encoding() || fmt.Sprint(cc) != fmt.Sprint(hc) {
 			t.Fatalf("round %d: clone differs", round)
 		}
 	}
@@ -190,8 +195,8 @@ func TestHashScanGuaranteeUnderGrowth(t *testing.T) {
 	added := 0
 	for steps := 0; ; steps++ {
 		cursor = h.Scan(cursor, func(f, v []byte) { seen[string(f)]++ })
-		// grow between calls, several table doublings over the iteration
-		for j := 0; j < 40; j++ {
+		// grow between calls: several table doublings over the iteration, then let it finish
+		for j := 0; j < 40 && added < 8000; j++ {
 			h.Set([]byte(fmt.Sprintf("new:%d", added)), []byte("v"), lim)
 			added++
 		}

@@ -426,7 +426,6 @@ func (l *List) Set(i int, v []byte) {
 	if off+1 < int(n.n) {
 		right := n.split(off + 1)
 		l.insertNode(ni+1, right)
-		n = l.node(ni)
 	}
 	l.insertNode(ni+1, l.nodeWith(v, large))
 	n = l.node(ni)

@@ -56,6 +56,11 @@ func listPutEntry(b []byte, v []byte) {
 // entryAt decodes the entry starting at pos: the element and the position of the next entry.
 func (n *listNode) entryAt(pos int) ([]byte, int) {
 	b := n.buf
+	if c := b[pos]; c < 0x80 {
+		// an element shorter than 128 bytes: one length byte on each side
+		end := pos + 1 + int(c)
+		return b[pos+1 : end : end], end + 1
+	}
 	l, shift, i := 0, 0, pos
 	for {
 		c := b[i]
@@ -67,12 +72,16 @@ func (n *listNode) entryAt(pos int) ([]byte, int) {
 		shift += 7
 	}
 	k := i - pos
-	return b[i : i+l], i + l + k
+	return b[i : i+l : i+l], i + l + k
 }
 
 // entryBefore decodes the entry ending at end: the element and the position where the entry starts.
 func (n *listNode) entryBefore(end int) ([]byte, int) {
 	b := n.buf
+	if c := b[end-1]; c < 0x80 {
+		start := end - 2 - int(c)
+		return b[start+1 : end-1 : end-1], start
+	}
 	l, shift, i := 0, 0, end-1
 	for {
 		c := b[i]
@@ -85,7 +94,7 @@ func (n *listNode) entryBefore(end int) ([]byte, int) {
 	}
 	k := end - i
 	start := end - k - l - k
-	return b[start+k : start+k+l], start
+	return b[start+k : start+k+l : start+k+l], start
 }
 
 // seek returns the position of entry i (0 <= i <= n; i == n is the end), walking from the nearer end.

@@ -161,7 +161,12 @@ func TestSetMatchesModel(t *testing.T) {
 			t.Fatalf("round %d: contents %v want %v", round, got, want)
 		}
 		c := s.Clone().(*Set)
-		if c.Encoding() != s.Encoding() || fmt.Sprint(setContents(c)) != fmt.Sprint(setContents(s)) {
+		cc, sc := setContents(c), setContents(s)
+		if s.IsHashtable() { // table order depends on the table's hash seed
+			sort.Strings(cc)
+			sort.Strings(sc)
+		}
+		if c.Encoding() != s.Encoding() || fmt.Sprint(cc) != fmt.Sprint(sc) {
 			t.Fatalf("round %d: clone differs", round)
 		}
 	}
@@ -205,7 +210,7 @@ func TestSetScanGuaranteeUnderGrowth(t *testing.T) {
 	cursor, added := uint64(0), 0
 	for {
 		cursor = s.Scan(cursor, func(m []byte) { seen[string(m)] = true })
-		for j := 0; j < 30; j++ {
+		for j := 0; j < 30 && added < 6000; j++ {
 			s.Add([]byte(fmt.Sprintf("new:%d", added)), lim)
 			added++
 		}
