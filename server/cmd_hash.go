@@ -30,12 +30,12 @@ func (s *Server) registerHashDirectives() {
 }
 
 func (s *Server) hashLimits() keyspace.HashLimits {
-	return keyspace.HashLimits{Entries: clampInt(s.cfg.Hash.MaxListpackEntries), Value: clampInt(s.cfg.Hash.MaxListpackValue)}
+	return keyspace.HashLimits{Entries: directiveInt(s.cfg.Hash.MaxListpackEntries), Value: directiveInt(s.cfg.Hash.MaxListpackValue)}
 }
 
-// clampInt converts a directive value to int (they are within int64; int is 64 bits on every platform
+// directiveInt converts a directive value to int (they are within int64; int is 64 bits on every platform
 // this builds for, the clamp only documents the intent).
-func clampInt(n int64) int {
+func directiveInt(n int64) int {
 	if n > math.MaxInt {
 		return math.MaxInt
 	}

@@ -37,9 +37,9 @@ func (s *Server) registerSetDirectives() {
 
 func (s *Server) setLimits() keyspace.SetLimits {
 	return keyspace.SetLimits{
-		IntsetEntries:   clampInt(s.cfg.Set.MaxIntsetEntries),
-		ListpackEntries: clampInt(s.cfg.Set.MaxListpackEntries),
-		ListpackValue:   clampInt(s.cfg.Set.MaxListpackValue),
+		IntsetEntries:   directiveInt(s.cfg.Set.MaxIntsetEntries),
+		ListpackEntries: directiveInt(s.cfg.Set.MaxListpackEntries),
+		ListpackValue:   directiveInt(s.cfg.Set.MaxListpackValue),
 	}
 }
 
@@ -638,10 +638,20 @@ func (s *Server) randomSample(c *Client, count int64, size int, compact bool,
 	}
 }
 
+// maxRandomReply bounds the reply of one SRANDMEMBER/HRANDFIELD with a negative count when no output
+// buffer limit applies: a count near -2^63 would otherwise hold the execution lock until the node runs
+// out of memory. The client is closed instead, as an output buffer limit would close it.
+const maxRandomReply = 1 << 30
+
 // longReplyAborted checks the output buffer limits in the middle of a long reply and reports whether the
 // client is to be closed, so that a huge count stops early (Valkey checks CLIENT_CLOSE_ASAP the same way).
 func (s *Server) longReplyAborted(c *Client) bool {
 	s.checkOutputLimit(c)
+	if !c.closeASAP && c.pendingOutput() > maxRandomReply {
+		s.log.Warn().Str("addr", c.addr).Int64("omem", c.pendingOutput()).
+			Msg("Client closed: a random-sampling reply with a huge count passed 1 GiB")
+		c.closeASAP = true
+	}
 	return c.closeASAP
 }
 

@@ -178,6 +178,7 @@ func (s *Server) registerDirectives() {
 	s.registerZSetDirectives()
 	s.registerHashDirectives()
 	s.registerSetDirectives()
+	s.registerHLLDirectives()
 }
 
 func checkDir(d string) error {

@@ -35,8 +35,8 @@ func runHSSteps(t *testing.T, r *rawConn, steps []hsStep, onRedis bool) {
 	}
 }
 
-// redisRaw is a rawConn to the real redis-server, for checking the expected replies of the tables.
-func redisRaw(t *testing.T, extra ...string) *rawConn {
+// hsRedisRaw is a rawConn to the real redis-server, for checking the expected replies of the tables.
+func hsRedisRaw(t *testing.T, extra ...string) *rawConn {
 	t.Helper()
 	addr := hsStartRedis(t, extra...)
 	c, err := net.Dial("tcp", addr)
@@ -49,10 +49,10 @@ func redisRaw(t *testing.T, extra ...string) *rawConn {
 
 const hsWrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value"
 
-// bigFloat is HINCRBYFLOAT 1e308 on the largest double: long double arithmetic prints every digit.
-const bigFloat = `"279769313486231570002352240441350078789299929179619934003987695617693370918830364684014944221042050987341155710361544171686148029276505307138777262321877129888036065002204239033812550598509174132739480498569620043582760541189365866551522561741435317031294527744011878159793174665688773926186886103199182225408"`
+// hsBigFloat is HINCRBYFLOAT 1e308 on the largest double: long double arithmetic prints every digit.
+const hsBigFloat = `"279769313486231570002352240441350078789299929179619934003987695617693370918830364684014944221042050987341155710361544171686148029276505307138777262321877129888036065002204239033812550598509174132739480498569620043582760541189365866551522561741435317031294527744011878159793174665688773926186886103199182225408"`
 
-var hashTable = []hsStep{
+var hashReplyTable = []hsStep{
 	{cmd: "FLUSHALL", want: "OK"},
 	{cmd: "HSET h", want: "-ERR wrong number of arguments for 'hset' command"},
 	{cmd: "HSET h a", want: "-ERR wrong number of arguments for 'hset' command"},
@@ -134,8 +134,8 @@ var hashTable = []hsStep{
 	{cmd: "HSET h i inf", want: ":1"},
 	{cmd: "HINCRBYFLOAT h i 1", want: "-ERR increment would produce NaN or Infinity"},
 	{cmd: "HSET h g 1.7976931348623157e308", want: ":1"},
-	{cmd: "HINCRBYFLOAT h g 1e308", want: bigFloat},
-	{cmd: "HGET h g", want: bigFloat},
+	{cmd: "HINCRBYFLOAT h g 1e308", want: hsBigFloat},
+	{cmd: "HGET h g", want: hsBigFloat},
 
 	// wrong types; the increments are parsed before the key is looked at
 	{cmd: "SET str x", want: "OK"},
@@ -231,13 +231,13 @@ var hashTable = []hsStep{
 // TestHashCommands runs the exact-reply table (RESP2) on valkey-node.
 func TestHashCommands(t *testing.T) {
 	n := startNode(t)
-	runHSSteps(t, n.raw(), hashTable, false)
+	runHSSteps(t, n.raw(), hashReplyTable, false)
 }
 
 // TestHashTableOnRedis runs the same table on the real redis-server 7.0, which shows the expected replies
 // are Redis's (rows where Valkey differs are marked and skipped).
 func TestHashTableOnRedis(t *testing.T) {
-	runHSSteps(t, redisRaw(t), hashTable, true)
+	runHSSteps(t, hsRedisRaw(t), hashReplyTable, true)
 }
 
 // TestHashEncodingThresholds: the entry limit at its default, the HSET pre-conversion Valkey applies when
@@ -461,11 +461,11 @@ func TestHashNotifications(t *testing.T) {
 		r.do(strings.Fields(c)...)
 	}
 	want := []string{"hset h", "hset h", "hset h", "hset h", "hdel h", "hincrby h", "hincrbyfloat h", "hdel h", "del h"}
-	expectEvents(t, sub, want)
+	hsExpectEvents(t, sub, want)
 }
 
-// expectEvents reads keyevent messages ("pmessage" pattern channel key) and compares "event key".
-func expectEvents(t *testing.T, sub *rawConn, want []string) {
+// hsExpectEvents reads keyevent messages ("pmessage" pattern channel key) and compares "event key".
+func hsExpectEvents(t *testing.T, sub *rawConn, want []string) {
 	t.Helper()
 	for i, w := range want {
 		got := sub.reply()

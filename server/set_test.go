@@ -4,17 +4,19 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-var setTable = []hsStep{
+var setReplyTable = []hsStep{
 	{cmd: "FLUSHALL", want: "OK"},
 	{cmd: "SADD s", want: "-ERR wrong number of arguments for 'sadd' command"},
 	{cmd: "SADD s 3 1 2 1", want: ":3"},
@@ -197,12 +199,12 @@ var setTable = []hsStep{
 
 func TestSetCommands(t *testing.T) {
 	n := startNode(t)
-	runHSSteps(t, n.raw(), setTable, false)
+	runHSSteps(t, n.raw(), setReplyTable, false)
 }
 
 // TestSetTableOnRedis runs the set table on the real redis-server 7.0.
 func TestSetTableOnRedis(t *testing.T) {
-	runHSSteps(t, redisRaw(t), setTable, true)
+	runHSSteps(t, hsRedisRaw(t), setReplyTable, true)
 }
 
 // TestSetEncodings follows a set through Valkey's encodings at the default thresholds (intset 512,
@@ -518,7 +520,7 @@ func TestSetNotifications(t *testing.T) {
 		"sadd s", "srem s", "srem s", "del s", "sadd t", "sadd s", "spop s", "del s", "sadd s", "spop s", "del s",
 		"sadd s", "sunionstore d", "sdiffstore d", "del d", "srem t", "del t", "sadd s",
 	}
-	expectEvents(t, sub, want)
+	hsExpectEvents(t, sub, want)
 }
 
 // TestSetWatchCopyAndKeys: set writes invalidate WATCH, COPY is deep in every encoding, and SINTERCARD's
@@ -610,4 +612,28 @@ func BenchmarkSAddIntset(b *testing.B) {
 	hsBenchPipeline(b, 50, 16, func(i int) []string {
 		return []string{"SADD", "s:" + strconv.Itoa(i%1000), strconv.Itoa(i % 300)}
 	})
+}
+
+// TestRandomHugeCountClosesClient: SRANDMEMBER/HRANDFIELD with a huge negative count stop at the output
+// buffer limit and close the client instead of holding the node; other clients carry on.
+func TestRandomHugeCountClosesClient(t *testing.T) {
+	n := startNode(t, "client-output-buffer-limit normal 1mb 0 0")
+	r := n.raw()
+	mustDo(t, r, ":1", "SADD", "s", "member")
+	mustDo(t, r, ":1", "HSET", "h", "f", "v")
+	for _, cmd := range [][]string{
+		{"SRANDMEMBER", "s", "-9223372036854775807"},
+		{"HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"},
+	} {
+		c := n.raw()
+		c.cmd(cmd...)
+		if l := c.line(); !strings.HasPrefix(l, "*") {
+			t.Fatalf("%v: reply starts with %q", cmd, l)
+		}
+		c.c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		if _, err := io.Copy(io.Discard, c.br); err != nil {
+			t.Fatalf("%v: the connection was not closed: %v", cmd, err)
+		}
+		mustDo(t, r, "PONG", "PING")
+	}
 }

@@ -62,6 +62,9 @@ type Settings struct {
 	Hash hashSettings
 	Set  setSettings
 
+	// HLLSparseMaxBytes is hll-sparse-max-bytes (cmd_hll.go).
+	HLLSparseMaxBytes int64
+
 	// OutputLimits is client-output-buffer-limit, by class: normal, replica, pubsub.
 	OutputLimits [3]obufLimit
 

@@ -56,16 +56,31 @@ func (p *packed) skip(off int) int {
 
 // find returns the offset of the first entry equal to v among the entries at indexes 0, step, 2*step, …
 // (step 2 searches the fields of a hash and skips the values), or -1.
+//
+// It is the hot loop of small hashes and sets, so the common one-byte length prefix is decoded inline,
+// and the last byte is compared before the whole entry: fields often share a prefix ("field:1",
+// "field:2") and differ at the end.
 func (p *packed) find(v []byte, step int) int {
-	off := 0
-	for off < len(p.b) {
-		e, next := p.entry(off)
-		if string(e) == string(v) {
+	b, n := p.b, len(v)
+	for off := 0; off < len(b); {
+		var e []byte
+		next := 0
+		if l := int(b[off]); l < 0x80 {
+			next = off + 1 + l
+			e = b[off+1 : next]
+		} else {
+			e, next = p.entry(off)
+		}
+		if len(e) == n && (n == 0 || e[n-1] == v[n-1]) && string(e) == string(v) {
 			return off
 		}
 		off = next
 		for i := 1; i < step; i++ {
-			off = p.skip(off)
+			if l := int(b[off]); l < 0x80 {
+				off += 1 + l
+			} else {
+				off = p.skip(off)
+			}
 		}
 	}
 	return -1
