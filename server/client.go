@@ -47,21 +47,26 @@ type Client struct {
 	closeOnce sync.Once
 
 	// the fields below are guarded by the server's execution lock
-	id        uint64
-	name      string
-	libName   string
-	libVer    string
-	db        int
-	proto     int
-	user      *User
-	authed    bool
-	created   time.Time
-	lastInter time.Time
-	lastCmd   string
-	flags     clientFlags
-	replyMode replyMode
-	argvMem   int
-	cmdCount  int64
+	id      uint64
+	name    string
+	libName string
+	libVer  string
+	db      int
+	proto   int
+	user    *User
+	authed  bool
+	created time.Time
+	// lastInter is the time of the last input, in Unix nanoseconds (atomic: stamped without the lock).
+	lastInter atomic.Int64
+	// idleTimeout is the timeout directive as it applies to this client, refreshed with the lock held at
+	// the end of every batch so that waiting for input needs no lock.
+	idleTimeout time.Duration
+	hasDeadline bool
+	lastCmd     string
+	flags       clientFlags
+	replyMode   replyMode
+	argvMem     int
+	cmdCount    int64
 	// bytes read and written (INFO, CLIENT LIST); atomics: the connection goroutine adds without the lock
 	netIn, netOut atomic.Int64
 	// transactions: the open MULTI, the watched keys, and whether one of them changed
@@ -98,17 +103,16 @@ const (
 func newClient(s *Server, conn net.Conn, kind connKind, st *tls.ConnectionState) *Client {
 	now := time.Now()
 	c := &Client{
-		srv:       s,
-		conn:      conn,
-		kind:      kind,
-		tls:       st,
-		kick:      make(chan struct{}, 1),
-		closed:    make(chan struct{}),
-		proto:     2,
-		created:   now,
-		lastInter: now,
-		addr:      conn.RemoteAddr().String(),
-		laddr:     conn.LocalAddr().String(),
+		srv:     s,
+		conn:    conn,
+		kind:    kind,
+		tls:     st,
+		kick:    make(chan struct{}, 1),
+		closed:  make(chan struct{}),
+		proto:   2,
+		created: now,
+		addr:    conn.RemoteAddr().String(),
+		laddr:   conn.LocalAddr().String(),
 	}
 	if kind == kindUnix {
 		c.addr = "/unixsocket:0"
@@ -119,6 +123,7 @@ func newClient(s *Server, conn net.Conn, kind connKind, st *tls.ConnectionState)
 	}
 	c.rd = resp.NewReader(netCounter{conn, &c.netIn})
 	c.out.Proto = 2
+	c.lastInter.Store(now.UnixNano())
 	return c
 }
 
@@ -249,6 +254,10 @@ func copyBatch(batch [][][]byte) [][][]byte {
 
 // syncLimits copies the limits the reader enforces from the configuration (lock held).
 func (c *Client) syncLimits() {
+	c.idleTimeout = 0
+	if t := c.srv.cfg.Timeout; t > 0 && !c.flags.subscribed && !c.flags.monitor && c.blocked == nil {
+		c.idleTimeout = time.Duration(t) * time.Second
+	}
 	c.rd.MaxBulkLen = c.srv.cfg.ProtoMaxBulkLen
 	c.rd.MaxQueryBuf = c.srv.cfg.ClientQueryBufferLimit
 	c.rd.Strict = !c.authed
@@ -257,14 +266,12 @@ func (c *Client) syncLimits() {
 // waitInput blocks until more input arrives, applying the idle timeout.
 func (c *Client) waitInput() error {
 	s := c.srv
-	s.mu.Lock()
-	timeout := s.cfg.Timeout
-	exempt := c.flags.subscribed || c.flags.monitor
-	s.mu.Unlock()
-	if timeout > 0 && !exempt {
-		c.conn.SetReadDeadline(time.Now().Add(time.Duration(timeout) * time.Second))
-	} else {
+	if c.idleTimeout > 0 {
+		c.conn.SetReadDeadline(time.Now().Add(c.idleTimeout))
+		c.hasDeadline = true
+	} else if c.hasDeadline {
 		c.conn.SetReadDeadline(time.Time{})
+		c.hasDeadline = false
 	}
 	err := c.rd.Fill()
 	if err != nil {
@@ -280,9 +287,7 @@ func (c *Client) waitInput() error {
 		}
 		return err
 	}
-	s.mu.Lock()
-	c.lastInter = time.Now()
-	s.mu.Unlock()
+	c.lastInter.Store(time.Now().UnixNano())
 	return nil
 }
 

@@ -147,7 +147,7 @@ func (s *Server) clientInfoLine(c, self *Client, cmdName string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d watch=%d",
 		c.id, c.addr, c.laddr, connFD(c.conn), c.name, int64(now.Sub(c.created)/time.Second),
-		int64(now.Sub(c.lastInter)/time.Second), c.clientFlagLetters(), c.db,
+		int64(now.Sub(time.Unix(0, c.lastInter.Load()))/time.Second), c.clientFlagLetters(), c.db,
 		len(c.subs.channels), len(c.subs.patterns), len(c.subs.shard), multi, len(c.watching))
 	fmt.Fprintf(&b, " qbuf=%d qbuf-free=0 argv-mem=%d multi-mem=%d rbs=%d rbp=%d obl=%d oll=0 omem=%d tot-mem=%d",
 		qbuf, c.argvMem, multiMem, rbs, rbs, obl, obl, qbuf+c.argvMem+multiMem+rbs)
