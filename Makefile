@@ -58,6 +58,12 @@ fmt-check:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./server/resp
 	$(GO) test -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $(FUZZTIME) ./server/textargs
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./server/config
+	$(GO) test -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME) ./server/glob
+	$(GO) test -run '^$$' -fuzz '^FuzzZRangeArgs$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzZScoreParse$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzBitfieldArgs$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzSortArgs$$' -fuzztime $(FUZZTIME) ./server
 
 bench: build
 	BIN=$(BIN) ANCHOR=$(ANCHOR) RUNS=$(RUNS) MODES=$(MODES) CASES=$(CASES) scripts/bench.sh $(BENCH_ARGS)

@@ -407,7 +407,8 @@ func (s *Server) handleConn(conn net.Conn, kind connKind, tlsCfg *tls.Config) {
 	}
 	var state *tls.ConnectionState
 	if kind == kindTLS {
-		tc := tls.Server(conn, tlsCfg)
+		qc := newQuickAckConn(conn)
+		tc := tls.Server(qc, tlsCfg)
 		tc.SetDeadline(time.Now().Add(10 * time.Second))
 		if err := tc.Handshake(); err != nil {
 			// Valkey logs failed handshakes (plain text on the TLS port, a refused client certificate)
@@ -419,6 +420,9 @@ func (s *Server) handleConn(conn net.Conn, kind connKind, tlsCfg *tls.Config) {
 			s.stats.tlsHandshakeErrors++
 			s.mu.Unlock()
 			return
+		}
+		if q, ok := qc.(*quickAckConn); ok {
+			q.handshakeDone()
 		}
 		tc.SetDeadline(time.Time{})
 		st := tc.ConnectionState()
