@@ -33,6 +33,9 @@ type Client struct {
 	out   resp.Writer
 	spare []byte
 	wmu   sync.Mutex // serialises writes to conn
+
+	tracking *clientTracking // CLIENT TRACKING state (tracking.go); nil while off
+
 	// inflight is the size of a write in progress, counted against the output buffer limits.
 	inflight atomic.Int64
 	// obufSoftSince is when the soft output limit was first exceeded (zero when under it).

@@ -60,6 +60,7 @@ func (c *Client) clientFlagLetters() string {
 	if c.blocked != nil {
 		b = append(b, 'b')
 	}
+	b = append(b, c.trackingClientFlags()...)
 	if c.dirtyCAS {
 		b = append(b, 'd')
 	}
@@ -466,6 +467,10 @@ func clientReplyCommand(c *Client, args [][]byte) {
 }
 
 var clientHelp = []string{
+	"CACHING (YES|NO)",
+	"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+	"GETREDIR",
+	"    Return the client ID we are redirecting to when tracking is enabled.",
 	"GETNAME",
 	"    Return the name of the current connection.",
 	"ID",
@@ -508,6 +513,11 @@ var clientHelp = []string{
 	"    Set client meta attr. Options are:",
 	"    * LIB-NAME: the client lib name.",
 	"    * LIB-VER: the client lib version.",
+	"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+	"         [OPTIN] [OPTOUT] [NOLOOP]",
+	"    Control server assisted client side caching.",
+	"TRACKINGINFO",
+	"    Report tracking status for the current connection.",
 	"NO-EVICT (ON|OFF)",
 	"    Protect current client connection from eviction.",
 	"NO-TOUCH (ON|OFF)",
@@ -541,6 +551,12 @@ func init() {
 			{name: "unblock", arity: -3, flags: admin, summary: "Unblocks a client blocked by a blocking command from a different connection.", since: "5.0.0",
 				complexity: "O(log N) where N is the number of client connections", handler: clientUnblockCommand},
 			{name: "reply", arity: 3, flags: conn, summary: "Instructs the server whether to reply to commands.", since: "3.2.0", complexity: "O(1)", handler: clientReplyCommand},
+			// server-assisted client-side caching (tracking.go)
+			{name: "tracking", arity: -3, flags: conn, summary: "Controls server-assisted client-side caching for the connection.", since: "6.0.0",
+				complexity: "O(1). Some options may introduce additional complexity.", handler: clientTrackingCommand},
+			{name: "caching", arity: 3, flags: conn, summary: "Instructs the server whether to track the keys in the next request.", since: "6.0.0", complexity: "O(1)", handler: clientCachingCommand},
+			{name: "trackinginfo", arity: 2, flags: conn, summary: "Returns information about server-assisted client-side caching for the connection.", since: "6.2.0", complexity: "O(1)", handler: clientTrackingInfoCommand},
+			{name: "getredir", arity: 2, flags: conn, summary: "Returns the client ID to which the connection's tracking notifications are redirected.", since: "6.0.0", complexity: "O(1)", handler: clientGetRedirCommand},
 			{name: "help", arity: 2, flags: "loading stale", summary: "Returns helpful text about the different subcommands.", since: "5.0.0", complexity: "O(1)",
 				handler: func(c *Client, args [][]byte) { helpReply(c, "CLIENT", clientHelp) }},
 		}})

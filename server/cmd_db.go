@@ -29,6 +29,7 @@ func flushdbCommand(c *Client, args [][]byte) {
 	}
 	s := c.srv
 	s.dirty += int64(s.flushDB(c.db))
+	s.trackingFlush()
 	c.W().OK()
 }
 
@@ -44,6 +45,7 @@ func flushallCommand(c *Client, args [][]byte) {
 	// one more change than keys removed, as Valkey counts it, so that a FLUSHALL of an empty data set
 	// still reaches the save points
 	s.dirty += int64(n) + 1
+	s.trackingFlush()
 	c.W().OK()
 }
 

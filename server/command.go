@@ -271,6 +271,9 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		s.invoke(c, cmd, args)
 		if len(s.readyKeys) > 0 {
 			s.handleReadyKeys()
+			if s.trackingActive() {
+				s.trackingFlushPending() // what the served pops changed
+			}
 		}
 	}
 	c.lastCmd = ""
@@ -328,6 +331,9 @@ func (s *Server) invoke(c *Client, cmd *Command, args [][]byte) {
 	start := time.Now()
 	s.now = start
 	cmd.Handler(c, args)
+	if s.trackingActive() {
+		s.trackingAfterCommand(c, cmd, args)
+	}
 	dur := time.Since(start)
 	us := dur.Microseconds()
 	st := s.cstat(cmd)

@@ -68,6 +68,9 @@ func (s *Server) exists(db *keyspace.DB, key []byte) bool {
 func (s *Server) keyModified(db *keyspace.DB, key []byte) {
 	s.dirty++
 	s.touchWatchedKey(db.ID, key)
+	if s.trackingActive() {
+		s.trackingKeyModified(db, key)
+	}
 	// A key that appears by any route (RENAME, MOVE, COPY, RESTORE, a push) may be what a blocked client
 	// waits for; its retry checks the type, so signalling a key that cannot serve it costs one failed try.
 	if len(s.blockedKeys) > 0 {
@@ -93,6 +96,7 @@ func (s *Server) onClientGone(c *Client) {
 	}
 	s.unwatchAll(c)
 	s.dropSubscriptions(c)
+	s.disableTracking(c)
 }
 
 // onClientReset drops per-connection state that RESET clears beyond the basics: the open transaction,
@@ -101,4 +105,5 @@ func (s *Server) onClientReset(c *Client) {
 	c.multi = nil
 	s.unwatchAll(c)
 	s.dropSubscriptions(c)
+	s.disableTracking(c)
 }

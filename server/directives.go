@@ -106,6 +106,7 @@ func (s *Server) registerDirectives() {
 		&config.Directive{Name: "unixsocketperm", Default: "0", Value: octal{&c.UnixSocketPerm}, Flags: config.Immutable},
 		&config.Directive{Name: "protected-mode", Default: "yes", Value: config.Bool{P: &c.ProtectedMode}},
 		&config.Directive{Name: "maxclients", Default: "10000", Value: i64(&c.MaxClients, 1, math.MaxInt32)},
+		&config.Directive{Name: "tracking-table-max-keys", Default: "1000000", Value: i64(&c.TrackingTableMaxKeys, 0, math.MaxInt64)},
 		&config.Directive{Name: "timeout", Default: "0", Value: i64(&c.Timeout, 0, math.MaxInt32)},
 		&config.Directive{Name: "tcp-keepalive", Default: "300", Value: i64(&c.TCPKeepalive, 0, math.MaxInt32)},
 

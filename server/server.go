@@ -72,6 +72,7 @@ type Server struct {
 	monitors map[*Client]struct{}
 	watched  map[watchKey]map[*Client]struct{}
 	pubsub   pubsubState
+	tracking trackingState // CLIENT TRACKING tables (tracking.go)
 
 	// blocking commands: who waits on which key, and the keys signalled by the running command
 	blockedKeys  map[watchKey][]*Client

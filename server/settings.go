@@ -15,6 +15,9 @@ type Settings struct {
 	TCPKeepalive   int64
 	TCPBacklog     int64
 
+	// TrackingTableMaxKeys is tracking-table-max-keys (0: no limit)
+	TrackingTableMaxKeys int64
+
 	// general
 	Databases int64
 	Dir       string
