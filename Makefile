@@ -22,8 +22,10 @@ RUNS        ?= 3
 MODES       ?= plain,tls,mtls
 CASES       ?= p1,p16,churn
 BENCH_ARGS  ?=
+# make bench-types (see scripts/bench-types.sh): requests per test
+BENCH_TYPES_REQUESTS ?= 200000
 
-.PHONY: all help build run test lint fmt-check fuzz bench readme clean
+.PHONY: all help build run test lint fmt-check fuzz bench bench-types readme clean
 
 all: build
 
@@ -35,6 +37,8 @@ help:
 	@echo "make lint     gofmt check, go vet, staticcheck ($(STATICCHECK))"
 	@echo "make fuzz     run each fuzz target for FUZZTIME ($(FUZZTIME))"
 	@echo "make bench    anchor benchmark: valkey-node vs redis-server (RUNS=, MODES=, CASES=, BENCH_ARGS=)"
+	@echo "make bench-types  data type tests (LPUSH LPOP SADD HSET ZADD LRANGE_100 MSET, SET/GET) over TLS -P 16,"
+	@echo "              valkey-node vs redis-server (RUNS=, BENCH_TYPES_REQUESTS=)"
 	@echo "make readme   regenerate the directive and command tables in README.md"
 	@echo "make clean    remove bin/ (builds and benchmark output)"
 
@@ -67,6 +71,9 @@ fuzz:
 
 bench: build
 	BIN=$(BIN) ANCHOR=$(ANCHOR) RUNS=$(RUNS) MODES=$(MODES) CASES=$(CASES) scripts/bench.sh $(BENCH_ARGS)
+
+bench-types: build
+	BIN=$(BIN) GENCERTS=$(dir $(ANCHOR))gen-certs.sh RUNS=$(RUNS) REQUESTS=$(BENCH_TYPES_REQUESTS) scripts/bench-types.sh
 
 readme:
 	$(GO) test -count=1 -run '^TestREADMETables$$' ./cmd/valkey-node -args -update-readme
