@@ -49,14 +49,7 @@ const (
 
 // hashOf returns the hash of an object, or false after replying WRONGTYPE. A nil object gives nil, true.
 func hashOf(c *Client, o *keyspace.Object) (*keyspace.Hash, bool) {
-	if o == nil {
-		return nil, true
-	}
-	if o.Kind != keyspace.KindHash {
-		c.Err(errWrongType)
-		return nil, false
-	}
-	return o.Val.(*keyspace.Hash), true
+	return typedValue[*keyspace.Hash](c, o, keyspace.KindHash)
 }
 
 func (s *Server) hashRead(c *Client, key []byte) (*keyspace.Hash, bool) {

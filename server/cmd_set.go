@@ -45,14 +45,7 @@ func (s *Server) setLimits() keyspace.SetLimits {
 
 // setOf returns the set of an object, or false after replying WRONGTYPE. A nil object gives nil, true.
 func setOf(c *Client, o *keyspace.Object) (*keyspace.Set, bool) {
-	if o == nil {
-		return nil, true
-	}
-	if o.Kind != keyspace.KindSet {
-		c.Err(errWrongType)
-		return nil, false
-	}
-	return o.Val.(*keyspace.Set), true
+	return typedValue[*keyspace.Set](c, o, keyspace.KindSet)
 }
 
 func (s *Server) setRead(c *Client, key []byte) (*keyspace.Set, bool) {

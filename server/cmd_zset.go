@@ -54,14 +54,7 @@ const (
 // zsetOf returns the sorted set of an object, or nil after replying WRONGTYPE. A nil object gives nil
 // and true.
 func zsetOf(c *Client, o *keyspace.Object) (*keyspace.ZSet, bool) {
-	if o == nil {
-		return nil, true
-	}
-	if o.Kind != keyspace.KindZSet {
-		c.Err(errWrongType)
-		return nil, false
-	}
-	return o.Val.(*keyspace.ZSet), true
+	return typedValue[*keyspace.ZSet](c, o, keyspace.KindZSet)
 }
 
 // zsetRead looks key up for reading: (nil, true) when missing, (nil, false) after replying WRONGTYPE.

@@ -159,3 +159,17 @@ func init() {
 			{name: "help", arity: 2, flags: "loading stale", summary: "Returns helpful text about the different subcommands.", since: "6.2.0", complexity: "O(1)", handler: objectHelpCommand},
 		}})
 }
+
+// typedValue returns the structure of a value of the given kind: (zero, true) for a missing key, (zero,
+// false) after replying WRONGTYPE when the key holds another kind. Each type's lookup helpers use it.
+func typedValue[T any](c *Client, o *keyspace.Object, kind keyspace.Kind) (T, bool) {
+	var zero T
+	if o == nil {
+		return zero, true
+	}
+	if o.Kind != kind {
+		c.Err(errWrongType)
+		return zero, false
+	}
+	return o.Val.(T), true
+}
