@@ -106,6 +106,7 @@ func (a *aclState) setUser(name string, rules []string) string {
 		a.users[name] = staged
 	} else {
 		base.copyFrom(staged)
+		a.dropRevokedSubscribers(base)
 	}
 	a.warnFirstArgs(staged)
 	return ""
@@ -265,4 +266,34 @@ func (s *Server) registerSecurityDirectives() {
 		&config.Directive{Name: "acl-pubsub-default", Default: "resetchannels",
 			Value: config.Enum{P: &s.cfg.ACLPubsubDefault, Options: []string{"allchannels", "resetchannels"}}},
 	)
+}
+
+// dropRevokedSubscribers disconnects clients of u subscribed to a channel or pattern that u may no longer
+// use, as Valkey does after ACL SETUSER: a subscription is a standing permission, so it cannot outlive it.
+func (a *aclState) dropRevokedSubscribers(u *User) {
+	for _, c := range a.s.clients {
+		if c.user != u || !c.flags.subscribed {
+			continue
+		}
+		if subscriptionsAllowed(u, c.subs.channels, false) && subscriptionsAllowed(u, c.subs.shard, false) &&
+			subscriptionsAllowed(u, c.subs.patterns, true) {
+			continue
+		}
+		a.s.log.Debug().Str("addr", c.addr).Str("user", u.Name).
+			Msg("Closing a subscriber whose user lost permission for one of its channels")
+		if c == a.s.cur {
+			c.closeASAP = true
+		} else {
+			c.kill()
+		}
+	}
+}
+
+func subscriptionsAllowed(u *User, names map[string]struct{}, patterns bool) bool {
+	for n := range names {
+		if !u.channelAllowed([]byte(n), patterns) {
+			return false
+		}
+	}
+	return true
 }

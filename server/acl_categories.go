@@ -86,9 +86,18 @@ func commandCategories(cmd *Command) aclCategory {
 	return categoriesByID[cmd.ID]
 }
 
+// categoryOverrides replaces the group-derived category of commands that Valkey files under other data
+// types: SORT reads and writes lists, sets and sorted sets (and is @dangerous), not @keyspace.
+var categoryOverrides = map[string]aclCategory{
+	"sort":    catBit("list") | catBit("set") | catBit("sortedset") | catDangerous,
+	"sort_ro": catBit("list") | catBit("set") | catBit("sortedset") | catDangerous,
+}
+
 func deriveCategories(cmd *Command) aclCategory {
 	var c aclCategory
-	if cmd.Subs == nil {
+	if o, ok := categoryOverrides[cmd.Name]; ok && cmd.Parent == nil {
+		c |= o
+	} else if cmd.Subs == nil {
 		c |= groupCategories[cmd.Group]
 	}
 	f := cmd.Flags
