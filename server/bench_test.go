@@ -3,73 +3,102 @@ package server
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 )
 
-// benchPipeline drives the node with `clients` connections, each sending pipelines of depth `depth`
-// alternating SET and GET, the shape of redis-benchmark -t set,get -P depth. It measures the whole
-// server path over real loopback TCP: parsing, execution, reply encoding and the write syscalls.
-func benchPipeline(b *testing.B, clients, depth int) {
-	n := startNode(b)
-	var req []byte
+// respCommand encodes one command as a RESP multibulk request.
+func respCommand(args ...string) []byte {
+	b := make([]byte, 0, 16+16*len(args))
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(args)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
+
+// respPipeline encodes depth commands, the i-th being gen(i), as one pipelined request.
+func respPipeline(depth int, gen func(i int) []string) []byte {
+	var b []byte
 	for i := 0; i < depth; i++ {
-		key := fmt.Sprintf("key:%06d", i)
-		if i%2 == 0 {
-			req = append(req, fmt.Sprintf("*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$3\r\nxxx\r\n", len(key), key)...)
-		} else {
-			req = append(req, fmt.Sprintf("*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n", len(key), key)...)
-		}
+		b = append(b, respCommand(gen(i)...)...)
 	}
-	// expected reply bytes per pipeline: depth/2 "+OK" and depth/2 "$3 xxx" (or $-1 for the first round)
-	conns := make([]net.Conn, clients)
+	return b
+}
+
+// benchPipelined drives the server at addr over loopback TCP with one connection per entry of batches:
+// at round r connection c writes batches[c][r%len(batches[c])], a pipeline of depth commands, then reads
+// the depth replies with skipReply. That is the shape of redis-benchmark -c len(batches) -P depth, and
+// the figures are the server's whole path: parsing, execution, reply encoding and the socket. Each
+// connection runs b.N/depth/len(batches) rounds (at least one); the rate is reported as req/s.
+func benchPipelined(b *testing.B, addr string, depth int, batches [][][]byte) {
+	b.Helper()
+	conns := make([]net.Conn, len(batches))
 	for i := range conns {
-		c, err := net.Dial("tcp", n.addr)
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("dialing %s: %v", addr, err)
 		}
-		conns[i] = c
 		defer c.Close()
+		conns[i] = c
 	}
-	rounds := b.N / depth / clients
-	if rounds == 0 {
-		rounds = 1
-	}
-	b.ResetTimer()
+	rounds := max(b.N/depth/len(conns), 1)
 	b.ReportAllocs()
+	b.ResetTimer()
 	var wg sync.WaitGroup
-	for _, c := range conns {
+	for i, c := range conns {
 		wg.Add(1)
-		go func(c net.Conn) {
+		go func(c net.Conn, reqs [][]byte) {
 			defer wg.Done()
 			br := bufio.NewReaderSize(c, 64*1024)
 			for r := 0; r < rounds; r++ {
-				if _, err := c.Write(req); err != nil {
+				if _, err := c.Write(reqs[r%len(reqs)]); err != nil {
 					b.Error(err)
 					return
 				}
-				for i := 0; i < depth; i++ {
-					line, err := br.ReadSlice('\n')
-					if err != nil {
+				for j := 0; j < depth; j++ {
+					if err := skipReply(br); err != nil {
 						b.Error(err)
 						return
 					}
-					if line[0] == '$' && line[1] != '-' {
-						if _, err := io.CopyN(io.Discard, br, 5); err != nil {
-							b.Error(err)
-							return
-						}
-					}
 				}
 			}
-		}(c)
+		}(c, batches[i])
 	}
 	wg.Wait()
 	b.StopTimer()
-	b.ReportMetric(float64(rounds*depth*clients)/b.Elapsed().Seconds(), "req/s")
+	b.ReportMetric(float64(rounds*depth*len(conns))/b.Elapsed().Seconds(), "req/s")
 }
 
-func BenchmarkSetGetP1(b *testing.B)  { benchPipeline(b, 50, 1) }
-func BenchmarkSetGetP16(b *testing.B) { benchPipeline(b, 50, 16) }
+// sameBatch gives each of clients connections the one pipeline req.
+func sameBatch(clients int, req []byte) [][][]byte {
+	out := make([][][]byte, clients)
+	for i := range out {
+		out[i] = [][]byte{req}
+	}
+	return out
+}
+
+// benchSetGet is redis-benchmark -t set,get -P depth with 50 clients: pipelines alternating SET and GET.
+func benchSetGet(b *testing.B, depth int) {
+	n := startNode(b)
+	req := respPipeline(depth, func(i int) []string {
+		key := fmt.Sprintf("key:%06d", i)
+		if i%2 == 0 {
+			return []string{"SET", key, "xxx"}
+		}
+		return []string{"GET", key}
+	})
+	benchPipelined(b, n.addr, depth, sameBatch(50, req))
+}
+
+func BenchmarkSetGetP1(b *testing.B)  { benchSetGet(b, 1) }
+func BenchmarkSetGetP16(b *testing.B) { benchSetGet(b, 16) }

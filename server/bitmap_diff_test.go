@@ -147,20 +147,19 @@ func (g *bitGen) command() []string {
 }
 
 func TestBitmapDifferential(t *testing.T) {
-	redisAddr := zstartRedis(t)
-	n := startNode(t)
-	ref, got := zdialDiff(t, redisAddr), zdialDiff(t, n.addr)
-	for _, c := range []*zdiffConn{ref, got} {
-		c.do(t, "flushall")
-		c.do(t, "rpush", "lst", "x")
+	ref, _ := startRedisServer(t)
+	got := startNode(t).raw()
+	for _, c := range []*rawConn{ref, got} {
+		c.call("flushall")
+		c.call("rpush", "lst", "x")
 	}
 	for seed := uint64(1); seed <= 4; seed++ {
 		g := &bitGen{rng: rand.New(rand.NewPCG(seed, 77))}
 		for i := 0; i < 3000; i++ {
 			cmd := g.command()
-			want, have := ref.do(t, cmd...), got.do(t, cmd...)
-			if want.String() != have.String() {
-				t.Fatalf("seed %d step %d %q:\nredis-server: %s\nvalkey-node:  %s", seed, i, cmd, want, have)
+			want, have := ref.call(cmd...), got.call(cmd...)
+			if want.typed() != have.typed() {
+				t.Fatalf("seed %d step %d %q:\nredis-server: %s\nvalkey-node:  %s", seed, i, cmd, want.typed(), have.typed())
 			}
 		}
 	}

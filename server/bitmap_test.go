@@ -4,18 +4,14 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 )
 
-// runTable sends each command of a table on one connection and checks the exact reply.
+// bitRunTable sends each command of a table (the arguments, then the reply as rawConn renders it) on one
+// connection and checks the exact reply.
 func bitRunTable(t *testing.T, r *rawConn, table [][]string) {
 	t.Helper()
 	for _, row := range table {
-		cmd, want := row[:len(row)-1], row[len(row)-1]
-		if got := r.do(cmd...); got != want {
-			t.Errorf("%q: got %s, want %s", cmd, got, want)
-		}
+		checkReply(t, r, row[len(row)-1], row[:len(row)-1]...)
 	}
 }
 
@@ -139,10 +135,15 @@ func TestBitfieldCommand(t *testing.T) {
 		{"BITFIELD_RO", "bf", "GET", "u8", "0", "[:143]"},
 		{"BITFIELD_RO", "bf", "SET", "u8", "0", "1", "-ERR BITFIELD_RO only supports the GET subcommand"},
 		{"BITFIELD_RO", "bf", "INCRBY", "u8", "0", "1", "-ERR BITFIELD_RO only supports the GET subcommand"},
+		// every subcommand is parsed before the read-only check, and that comes before the key's type
+		{"BITFIELD_RO", "bf", "SET", "u8", "0", "x", "-ERR value is not an integer or out of range"},
+		{"BITFIELD_RO", "bf", "INCRBY", "u8", "0", "1", "GET", "x8", "0", "-" + errBitfieldType},
 		{"BITFIELD_RO", "bf", "OVERFLOW", "WRAP", "GET", "u8", "0", "[:143]"},
 		{"RPUSH", "l", "a", ":1"},
 		{"BITFIELD", "l", "GET", "u8", "0", "-WRONGTYPE Operation against a key holding the wrong kind of value"},
 		{"BITFIELD", "l", "SET", "u8", "0", "1", "-WRONGTYPE Operation against a key holding the wrong kind of value"},
+		{"BITFIELD_RO", "l", "SET", "u8", "0", "1", "-ERR BITFIELD_RO only supports the GET subcommand"},
+		{"BITFIELD_RO", "l", "GET", "u8", "0", "-WRONGTYPE Operation against a key holding the wrong kind of value"},
 	})
 	// growth past proto-max-bulk-len is refused
 	small := startNode(t, "proto-max-bulk-len", "1048576")
@@ -158,11 +159,7 @@ func TestBitmapGoRedis(t *testing.T) {
 	n := startNode(t, "tls")
 	ctx := context.Background()
 	for _, proto := range []int{2, 3} {
-		c := n.client(func(o *redis.Options) {
-			o.Protocol = proto
-			o.Addr = n.tlsAddr
-			o.TLSConfig = n.tlsClientConfig(true)
-		})
+		c := n.tlsClient(proto)
 		c.Del(ctx, "g")
 		if v, err := c.SetBit(ctx, "g", 3, 1).Result(); err != nil || v != 0 {
 			t.Fatalf("RESP%d SETBIT: %v %v", proto, v, err)

@@ -33,6 +33,8 @@ type Client struct {
 	out   resp.Writer
 	spare []byte
 	wmu   sync.Mutex // serialises writes to conn
+	// aofDone is the AOF sequence number this client's replies already waited for (guarded by wmu)
+	aofDone uint64
 
 	tracking *clientTracking // CLIENT TRACKING state (tracking.go); nil while off
 
@@ -308,6 +310,10 @@ func (c *Client) flush() error {
 		c.out.Buf = c.spare[:0]
 		c.spare = nil
 		c.outMu.Unlock()
+		if !c.aofDurable() {
+			c.conn.Close()
+			return errors.New("the append only file could not be written: replies withheld")
+		}
 		c.inflight.Store(int64(len(buf)))
 		n, err := c.conn.Write(buf)
 		c.inflight.Store(0)

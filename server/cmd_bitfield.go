@@ -80,10 +80,6 @@ func (s *Server) parseBitfieldOps(c *Client, args [][]byte, readonly bool) (ops 
 		}
 		op.offset, op.bits, op.signed, op.overflow = off, uint8(width), signed, overflow
 		if op.opcode != 'g' {
-			if readonly {
-				c.Err("ERR BITFIELD_RO only supports the GET subcommand")
-				return nil, false, false
-			}
 			v, okV := parseInt64(args[j+3])
 			if !okV {
 				c.Err(errNotInt)
@@ -96,6 +92,12 @@ func (s *Server) parseBitfieldOps(c *Client, args [][]byte, readonly bool) (ops 
 			j += 2
 		}
 		ops = append(ops, op)
+	}
+	// as in Valkey, BITFIELD_RO refuses writes only once every subcommand parsed: a bad argument
+	// anywhere is reported first
+	if readonly && writes {
+		c.Err("ERR BITFIELD_RO only supports the GET subcommand")
+		return nil, false, false
 	}
 	return ops, writes, true
 }

@@ -6,41 +6,51 @@ import (
 
 func dbsizeCommand(c *Client, args [][]byte) { c.W().Int(int64(c.dbx().Len())) }
 
-// parseFlushMode accepts FLUSHDB/FLUSHALL's optional ASYNC or SYNC. Both modes do the same here: the
-// tables are dropped at once and the garbage collector frees them concurrently, which is what ASYNC
-// asks for, and SYNC's "the memory is free when the reply arrives" has no observable difference.
-func parseFlushMode(c *Client, args [][]byte) bool {
-	if len(args) == 1 || (len(args) == 2 && (eqFold(args[1], "sync") || eqFold(args[1], "async"))) {
-		return true
+// parseFlushMode accepts FLUSHDB/FLUSHALL's optional ASYNC or SYNC and returns whether the flush is lazy:
+// ASYNC, or neither with lazyfree-lazy-user-flush. A lazy flush hands the old tables to the background
+// freer (lazyfree.go); both empty the database at once.
+func parseFlushMode(c *Client, args [][]byte) (lazy, ok bool) {
+	switch {
+	case len(args) == 1:
+		return c.srv.cfg.Memory.LazyUserFlush, true
+	case len(args) == 2 && eqFold(args[1], "sync"):
+		return false, true
+	case len(args) == 2 && eqFold(args[1], "async"):
+		return true, true
 	}
 	c.Err(errSyntax)
-	return false
+	return false, false
 }
 
 // flushDB empties one database and returns how many keys it held.
-func (s *Server) flushDB(id int) int {
+func (s *Server) flushDB(id int) int { return s.flushDBMode(id, false) }
+
+// flushDBMode is flushDB, lazily or not.
+func (s *Server) flushDBMode(id int, lazy bool) int {
 	s.touchWatchedDB(id, nil)
-	return s.dbs[id].Flush()
+	return s.memFlushDB(id, lazy)
 }
 
 func flushdbCommand(c *Client, args [][]byte) {
-	if !parseFlushMode(c, args) {
+	lazy, ok := parseFlushMode(c, args)
+	if !ok {
 		return
 	}
 	s := c.srv
-	s.dirty += int64(s.flushDB(c.db))
+	s.dirty += int64(s.flushDBMode(c.db, lazy))
 	s.trackingFlush()
 	c.W().OK()
 }
 
 func flushallCommand(c *Client, args [][]byte) {
-	if !parseFlushMode(c, args) {
+	lazy, ok := parseFlushMode(c, args)
+	if !ok {
 		return
 	}
 	s := c.srv
 	n := 0
 	for id := range s.dbs {
-		n += s.flushDB(id)
+		n += s.flushDBMode(id, lazy)
 	}
 	// one more change than keys removed, as Valkey counts it, so that a FLUSHALL of an empty data set
 	// still reaches the save points
@@ -70,6 +80,7 @@ func swapdbCommand(c *Client, args [][]byte) {
 	if a != b {
 		s.touchWatchedDB(int(a), s.dbs[b])
 		s.touchWatchedDB(int(b), s.dbs[a])
+		s.memSwapDB(int(a), int(b))
 		s.dbs[a].Swap(s.dbs[b])
 		s.dirty++
 	}

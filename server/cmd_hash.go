@@ -22,7 +22,7 @@ type hashSettings struct {
 func (s *Server) registerHashDirectives() {
 	c := &s.cfg.Hash
 	s.reg.Add(
-		&config.Directive{Name: "hash-max-listpack-entries", Aliases: []string{"hash-max-ziplist-entries"}, Default: "128",
+		&config.Directive{Name: "hash-max-listpack-entries", Aliases: []string{"hash-max-ziplist-entries"}, Default: "512",
 			Value: config.Int{P: &c.MaxListpackEntries, Min: 0, Max: math.MaxInt64}},
 		&config.Directive{Name: "hash-max-listpack-value", Aliases: []string{"hash-max-ziplist-value"}, Default: "64",
 			Value: config.Memory{P: &c.MaxListpackValue, Min: 0, Max: math.MaxInt64}},

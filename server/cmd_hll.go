@@ -96,6 +96,7 @@ func pfcountCommand(c *Client, args [][]byte) {
 	if !hllOf(c, o) {
 		return
 	}
+	s.unshare(o)                    // the cached count is written into the value
 	o.Raw, o.NoIntEnc = true, false // unshared before reading the cache, as in Valkey
 	if n, ok := hll.Cached(o.Str); ok {
 		c.W().Int(int64(n))

@@ -33,15 +33,18 @@ func kindByName(name []byte) (keyspace.Kind, bool) {
 	return 0, false
 }
 
-// DEL and UNLINK: memory is reclaimed by the garbage collector either way, so UNLINK's background
-// freeing comes for free and both share one body.
-func delCommand(c *Client, args [][]byte) {
+// DEL and UNLINK share one body: UNLINK always hands large values to the background freer, DEL does
+// with lazyfree-lazy-user-del (lazyfree.go says what that gains in Go).
+func delCommand(c *Client, args [][]byte)    { delGeneric(c, args, c.srv.cfg.Memory.LazyUserDel) }
+func unlinkCommand(c *Client, args [][]byte) { delGeneric(c, args, true) }
+
+func delGeneric(c *Client, args [][]byte, lazy bool) {
 	s := c.srv
 	db := c.dbx()
 	n := 0
 	for _, key := range args[1:] {
 		s.expireIfNeeded(db, key)
-		if db.Delete(key) {
+		if _, ok := s.memDeleteKey(db.ID, key, lazy); ok {
 			s.keyModified(db, key)
 			s.notifyKeyspace(notifyGeneric, "del", key, db.ID)
 			n++
@@ -79,7 +82,7 @@ func touchCommand(c *Client, args [][]byte) {
 		s.expireIfNeeded(db, key)
 		if o := db.Get(key); o != nil {
 			s.stats.keyspaceHits++
-			o.LRU = s.lruClock()
+			s.touchObject(o)
 			n++
 		} else {
 			s.stats.keyspaceMisses++
@@ -262,7 +265,7 @@ func renameGeneric(c *Client, args [][]byte, nx bool) {
 			c.W().Int(0)
 			return
 		}
-		db.Delete(dst)
+		s.memDeleteKey(db.ID, dst, s.cfg.Memory.LazyServerDel)
 	}
 	obj := *o
 	db.Delete(src)
@@ -334,12 +337,13 @@ func copyCommand(c *Client, args [][]byte) {
 	}
 	expire := c.dbx().Expire(key)
 	dst := s.dbs[dbID]
+	s.memNote(dbID, newKey) // the destination may be in another database: not a noted key (memory.go)
 	if s.exists(dst, newKey) {
 		if !replace {
 			c.W().Int(0)
 			return
 		}
-		dst.Delete(newKey)
+		s.memDeleteKey(dbID, newKey, s.cfg.Memory.LazyServerDel)
 	}
 	dup, ok := s.copyObject(o)
 	if !ok {
@@ -379,6 +383,7 @@ func moveCommand(c *Client, args [][]byte) {
 		return
 	}
 	obj := *o
+	s.memNote(dbID, key) // the key in the other database is not a noted key (memory.go)
 	src.Delete(key)
 	dst.Add(key, obj)
 	if expire >= 0 {
@@ -394,7 +399,7 @@ func moveCommand(c *Client, args [][]byte) {
 func init() {
 	register(
 		spec{name: "del", arity: -2, flags: "write", first: 1, last: -1, step: 1, group: "generic", summary: "Deletes one or more keys.", since: "1.0.0", complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", handler: delCommand},
-		spec{name: "unlink", arity: -2, flags: "write fast", first: 1, last: -1, step: 1, group: "generic", summary: "Asynchronously deletes one or more keys.", since: "4.0.0", complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", handler: delCommand},
+		spec{name: "unlink", arity: -2, flags: "write fast", first: 1, last: -1, step: 1, group: "generic", summary: "Asynchronously deletes one or more keys.", since: "4.0.0", complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", handler: unlinkCommand},
 		spec{name: "exists", arity: -2, flags: "readonly fast", first: 1, last: -1, step: 1, group: "generic", summary: "Determines whether one or more keys exist.", since: "1.0.0", complexity: "O(N) where N is the number of keys to check.", handler: existsCommand},
 		spec{name: "type", arity: 2, flags: "readonly fast", first: 1, last: 1, step: 1, group: "generic", summary: "Determines the type of value stored at a key.", since: "1.0.0", complexity: "O(1)", handler: typeCommand},
 		spec{name: "touch", arity: -2, flags: "readonly fast", first: 1, last: -1, step: 1, group: "generic", summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.", since: "3.2.1", complexity: "O(N) where N is the number of keys that will be touched.", handler: touchCommand},

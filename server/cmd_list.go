@@ -634,6 +634,8 @@ type mpopArgs struct {
 	keys  [][]byte
 	front bool
 	count int64
+	// blocking: BLMPOP, which propagates as the LMPOP it amounted to
+	blocking bool
 }
 
 // parseMpop parses "numkeys key [key ...] LEFT|RIGHT [COUNT count]" starting at args[at], with Valkey's
@@ -709,6 +711,9 @@ func (s *Server) mpop(c *Client, m mpopArgs) bool {
 		c.W().Bulk(key)
 		n := popRangeReply(c, l, m.front, m.count)
 		s.listRemoved(c, key, l, popEvent(m.front), n)
+		if m.blocking {
+			s.propagateAs(c, bLMPOP, bOne, key, whereName(m.front), bCOUNT, strconv.AppendInt(nil, int64(n), 10))
+		}
 		return true
 	}
 	return false

@@ -47,9 +47,48 @@ func (s *Server) bpop(c *Client, keys [][]byte, front bool) bool {
 			w.Bulk(l.PopBack())
 		}
 		s.listRemoved(c, key, l, popEvent(front), 1)
+		// a consumer must pop, not wait: the element is there for it too
+		s.propagateAs(c, popCommandName(front), key)
 		return true
 	}
 	return false
+}
+
+func popCommandName(front bool) []byte {
+	if front {
+		return bLPOP
+	}
+	return bRPOP
+}
+
+func whereName(front bool) []byte {
+	if front {
+		return bLEFT
+	}
+	return bRIGHT
+}
+
+var (
+	bLPOP  = []byte("LPOP")
+	bRPOP  = []byte("RPOP")
+	bLEFT  = []byte("LEFT")
+	bRIGHT = []byte("RIGHT")
+	bLMOVE = []byte("LMOVE")
+	bLMPOP = []byte("LMPOP")
+	bCOUNT = []byte("COUNT")
+	bOne   = []byte("1")
+)
+
+// blmoveServe is lmove for the blocking forms: what it did propagates as LMOVE.
+func (s *Server) blmoveServe(c *Client, src, dst []byte, fromFront, toFront bool) bool {
+	before := s.dirty
+	if !s.lmove(c, src, dst, fromFront, toFront) {
+		return false
+	}
+	if s.dirty != before {
+		s.propagateAs(c, bLMOVE, src, dst, whereName(fromFront), whereName(toFront))
+	}
+	return true
 }
 
 func blpopCommand(c *Client, args [][]byte) { bpopGeneric(c, args, true) }
@@ -80,14 +119,20 @@ func blmoveWait(c *Client, src, dst, timeoutArg []byte, fromFront, toFront bool)
 		c.Err(msg)
 		return
 	}
-	if s.lmove(c, src, dst, fromFront, toFront) {
+	if s.blmoveServe(c, src, dst, fromFront, toFront) {
+		return
+	}
+	// as in Valkey, a transaction (which cannot block) gets a null bulk string, but a wait that times out
+	// a null array, like the other blocking list commands
+	if c.inExec {
+		nullReply(c.W())
 		return
 	}
 	// the destination is kept with the source: retry gets the keys it blocked on, only the source
 	dstCopy := append([]byte(nil), dst...)
 	s.blockOn(c, [][]byte{src}, timeout, func(c *Client, keys [][]byte) bool {
-		return c.srv.listReady(c, keys) && c.srv.lmove(c, keys[0], dstCopy, fromFront, toFront)
-	}, nullReply)
+		return c.srv.listReady(c, keys) && c.srv.blmoveServe(c, keys[0], dstCopy, fromFront, toFront)
+	}, nullArrayReply)
 }
 
 func blmoveCommand(c *Client, args [][]byte) {
@@ -115,12 +160,13 @@ func blmpopCommand(c *Client, args [][]byte) {
 		c.Err(msg)
 		return
 	}
+	m.blocking = true
 	if s.mpop(c, m) {
 		return
 	}
 	front, count := m.front, m.count
 	s.blockOn(c, m.keys, timeout, func(c *Client, keys [][]byte) bool {
-		return c.srv.listReady(c, keys) && c.srv.mpop(c, mpopArgs{keys: keys, front: front, count: count})
+		return c.srv.listReady(c, keys) && c.srv.mpop(c, mpopArgs{keys: keys, front: front, count: count, blocking: true})
 	}, nullArrayReply)
 }
 

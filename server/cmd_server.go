@@ -22,20 +22,22 @@ func timeCommand(c *Client, args [][]byte) {
 
 func lastsaveCommand(c *Client, args [][]byte) { c.W().Int(c.srv.lastSave.Unix()) }
 
-// shutdownCommand implements SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. There is no persistence yet, so
-// there is nothing to save and nothing to wait for: the node stops at once. SAVE is refused rather than
-// pretending to save. On success there is no reply: the connection closes, as with Valkey.
+// shutdownCommand implements SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. With save points configured
+// (or SAVE) the data set is saved first; if that fails the node stays up and says so, unless FORCE. NOW and
+// FORCE have nothing else to skip: there is no replica catch-up to wait for yet. On success there is no
+// reply: the connection closes, as with Valkey.
 func shutdownCommand(c *Client, args [][]byte) {
 	s := c.srv
-	var save, nosave, abort bool
+	var save, nosave, abort, force bool
 	for _, a := range args[1:] {
 		switch {
 		case eqFold(a, "nosave"):
 			nosave = true
 		case eqFold(a, "save"):
 			save = true
-		case eqFold(a, "now"), eqFold(a, "force"):
-			// nothing to wait for and nothing that could fail: both are already the behaviour
+		case eqFold(a, "now"):
+		case eqFold(a, "force"):
+			force = true
 		case eqFold(a, "abort"):
 			abort = true
 		default:
@@ -51,11 +53,15 @@ func shutdownCommand(c *Client, args [][]byte) {
 		c.Err("ERR No shutdown in progress.")
 		return
 	}
-	if save {
-		c.Err("ERR SHUTDOWN SAVE is not supported yet: valkey-node has no persistence. Use SHUTDOWN or SHUTDOWN NOSAVE.")
-		return
+	s.log.Warn().Msg("User requested shutdown...")
+	if !nosave && !s.persist.finalDone {
+		if err := s.finalSave(save); err != nil && !force {
+			c.Err("ERR Errors trying to SHUTDOWN. Check logs.")
+			return
+		}
 	}
-	// the owner logs "User requested shutdown..." and calls Shutdown
+	s.persist.finalDone = true
+	// the owner calls Shutdown
 	s.requestShutdown()
 	c.closeASAP = true
 }
@@ -96,8 +102,18 @@ func debugCommand(c *Client, args [][]byte) {
 	switch {
 	case eqFold(sub, "help") && len(args) == 2:
 		helpReply(c, "DEBUG", []string{
+			"DIGEST",
+			"    Output a hex signature representing the current DB content.",
+			"DIGEST-VALUE <key> [<key> ...]",
+			"    Output a hex signature of the values of all the specified keys.",
 			"OBJECT <key>",
 			"    Show low level info about the <key> and associated value.",
+			"RELOAD [option ...]",
+			"    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+			"    * MERGE: conflicting keys will be loaded from RDB.",
+			"    * NOFLUSH: the existing database will not be removed before load, but",
+			"      conflicting keys will generate an error.",
+			"    * NOSAVE: the database will be loaded from an existing RDB file.",
 			"SET-ACTIVE-EXPIRE <0|1>",
 			"    Setting it to 0 disables expiring keys in background when they are not",
 			"    accessed (otherwise the server works as usual). Setting it to 1 reenables",
@@ -117,6 +133,12 @@ func debugCommand(c *Client, args [][]byte) {
 		n, _ := strconv.Atoi(string(args[2]))
 		s.activeExpire = n != 0
 		c.W().OK()
+	case eqFold(sub, "digest") && len(args) == 2:
+		debugDigest(c)
+	case eqFold(sub, "digest-value"):
+		debugDigestValue(c, args[2:])
+	case eqFold(sub, "reload"):
+		debugReload(c, args[2:])
 	case eqFold(sub, "object") && len(args) == 3:
 		o := c.dbx().Get(args[2])
 		if o == nil {

@@ -158,8 +158,12 @@ func (s *Server) lookupByPattern(c *Client, pattern, elem []byte) ([]byte, bool)
 }
 
 // sortScore reads a number as C strtod does for SORT: leading spaces, hexadecimal and "inf" accepted,
-// no trailing bytes, no NaN, nothing out of range; the empty string reads as 0.
+// no trailing bytes, no NaN, nothing out of range; the empty string reads as 0. Valkey hands strtod the
+// value as a C string, so a NUL byte ends it: "\x00abc" reads as 0 and "1\x00x" as 1.
 func sortScore(b []byte) (float64, bool) {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
 	t := strings.TrimLeft(string(b), " \t\n\v\f\r")
 	if t == "" {
 		return 0, true

@@ -15,42 +15,14 @@ import (
 	"github.com/valkey-node/valkey-node/server/keyspace"
 )
 
-// kvStep is one command of a table test and its exact reply as rawConn renders it. The command is split
-// on spaces; a token in Go quotes ("a b", "", "\x00") is one argument, unquoted.
+// kvStep is one command of a table test and its exact reply as rawConn renders it (split by splitCmd).
 type kvStep struct{ cmd, want string }
-
-// splitCmd splits a kvStep command into arguments.
-func splitCmd(t *testing.T, cmd string) []string {
-	t.Helper()
-	var args []string
-	for cmd = strings.TrimLeft(cmd, " "); cmd != ""; cmd = strings.TrimLeft(cmd, " ") {
-		if cmd[0] == '"' {
-			q, err := strconv.QuotedPrefix(cmd)
-			if err != nil {
-				t.Fatalf("bad quoted argument in %q: %v", cmd, err)
-			}
-			a, _ := strconv.Unquote(q)
-			args = append(args, a)
-			cmd = cmd[len(q):]
-			continue
-		}
-		i := strings.IndexByte(cmd, ' ')
-		if i < 0 {
-			i = len(cmd)
-		}
-		args = append(args, cmd[:i])
-		cmd = cmd[i:]
-	}
-	return args
-}
 
 // runSteps sends each command in order on r and compares the reply.
 func runSteps(t *testing.T, r *rawConn, steps []kvStep) {
 	t.Helper()
 	for _, st := range steps {
-		if got := r.do(splitCmd(t, st.cmd)...); got != st.want {
-			t.Errorf("%s:\n got  %s\n want %s", st.cmd, got, st.want)
-		}
+		checkReply(t, r, st.want, splitCmd(t, st.cmd)...)
 	}
 }
 

@@ -151,6 +151,9 @@ func cStrtodHex(s []byte, neg bool) (v float64, n int, erange bool, ok bool) {
 // parseZScore parses a score or increment as Valkey's getDoubleFromObject: the whole argument must be a
 // number for strtod, without leading space; NaN and out-of-range values are refused, "inf" is accepted.
 func parseZScore(b []byte) (float64, bool) {
+	if v, ok := parseIntScore(b); ok {
+		return v, true
+	}
 	if len(b) == 0 || cIsSpace(b[0]) {
 		return 0, false
 	}
@@ -159,6 +162,32 @@ func parseZScore(b []byte) (float64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// parseIntScore reads the most common score, a decimal integer of at most 15 digits with an optional
+// sign, without going through cStrtod and strconv (whose string conversion allocates). Such an integer
+// is below 2^53, so float64 holds it exactly and the result is strtod's, "-0" included.
+func parseIntScore(b []byte) (float64, bool) {
+	d := b
+	neg := false
+	if len(d) > 0 && (d[0] == '-' || d[0] == '+') {
+		neg, d = d[0] == '-', d[1:]
+	}
+	if len(d) == 0 || len(d) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	f := float64(n)
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 // cString is the part of an argument C code sees as a string: up to the first NUL byte.

@@ -276,6 +276,7 @@ func (s *Server) execute(c *Client, args [][]byte) {
 			}
 		}
 	}
+	s.flushPropagation()
 	c.lastCmd = ""
 	if cmd != nil {
 		c.lastCmd = cmd.FullName()
@@ -314,6 +315,16 @@ func (s *Server) admit(c *Client, cmd *Command, args [][]byte) bool {
 		c.Err(msg)
 		return false
 	}
+	if !s.memAdmit(c, cmd) { // maxmemory: evict, or refuse with OOM (evict.go)
+		return false
+	}
+	if (cmd.Flags&flagWrite != 0 || cmd.Name == "ping") && !c.inExec {
+		if msg := s.writesRefusedByDiskError(); msg != "" {
+			s.cstat(cmd).rejected++
+			c.Err(msg)
+			return false
+		}
+	}
 	if c.proto == 2 && c.flags.subscribed && !cmd.allowedWhileSubscribed() {
 		s.cstat(cmd).rejected++
 		c.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.FullName()))
@@ -328,9 +339,13 @@ func (s *Server) invoke(c *Client, cmd *Command, args [][]byte) {
 		return // the client was closed, or the node is stopping, while the command waited
 	}
 	errsBefore := s.stats.errorReplies
+	dirtyBefore := s.dirty
 	start := time.Now()
 	s.now = start
+	s.memBefore(c, cmd, args) // memory accounting of the keys it changes (memory.go)
 	cmd.Handler(c, args)
+	s.memAfter(c, cmd, args)
+	s.propagateCommand(c, cmd, args, dirtyBefore)
 	if s.trackingActive() {
 		s.trackingAfterCommand(c, cmd, args)
 	}

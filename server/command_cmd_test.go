@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -17,7 +18,7 @@ func rawBytes(t *testing.T, r *rawConn, want string, args ...string) string {
 	r.cmd(args...)
 	r.c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, len(want))
-	if _, err := ioReadFull(r.br, buf); err != nil {
+	if _, err := io.ReadFull(r.br, buf); err != nil {
 		t.Fatalf("%v: read %q: %v", args, buf, err)
 	}
 	return string(buf)
@@ -294,7 +295,7 @@ func TestCommandDocs(t *testing.T) {
 // TestCommandRedisCLI: the real redis-cli, whose interactive mode reads COMMAND DOCS, and non-interactive
 // runs of the introspection commands.
 func TestCommandRedisCLI(t *testing.T) {
-	cli := redisCLIPath(t)
+	cli := requireBinary(t, "redis-cli", "redis-tools")
 	n := startNode(t)
 	host, port, _ := strings.Cut(n.addr, ":")
 	run := func(stdin string, args ...string) string {
@@ -327,10 +328,7 @@ func TestCommandRedisCLI(t *testing.T) {
 	n.srv.mu.Lock()
 	before := n.srv.cstat(commandTable["command"].Subs["docs"]).calls
 	n.srv.mu.Unlock()
-	script, err := exec.LookPath("script")
-	if err != nil {
-		t.Skip("script(1) not available for the interactive check")
-	}
+	script := requireBinary(t, "script", "bsdutils")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, script, "-qc", cli+" -h "+host+" -p "+port, "/dev/null")

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"bufio"
 	"net"
 	"os"
@@ -253,7 +254,10 @@ func TestShutdownCommand(t *testing.T) {
 	mustDo(t, r, "-ERR syntax error", "SHUTDOWN", "SAVE", "NOSAVE")
 	mustDo(t, r, "-ERR syntax error", "SHUTDOWN", "NOW", "ABORT")
 	mustDo(t, r, "-ERR syntax error", "SHUTDOWN", "LATER")
-	mustDo(t, r, "-ERR SHUTDOWN SAVE is not supported yet: valkey-node has no persistence. Use SHUTDOWN or SHUTDOWN NOSAVE.", "SHUTDOWN", "SAVE")
+	// SHUTDOWN SAVE into a directory that cannot take the file fails and leaves the node up
+	setSaveFault(func(int64) error { return errors.New("injected: disk full") })
+	mustDo(t, r, "-ERR Errors trying to SHUTDOWN. Check logs.", "SHUTDOWN", "SAVE")
+	setSaveFault(nil)
 	select {
 	case <-n.srv.ShutdownRequested():
 		t.Fatal("shutdown requested by a refused SHUTDOWN")

@@ -29,6 +29,9 @@ func (s *Server) cron() {
 		s.mu.Lock()
 		s.now = time.Now()
 		s.activeExpireCycle()
+		s.memoryCron() // accounting, client buffer sample, eviction that ran out of time (memory.go)
+		s.flushPropagation()
+		s.persistCron()
 		for _, db := range s.dbs {
 			db.Rehash()
 		}

@@ -23,12 +23,17 @@ func (s *Server) expireIfNeeded(db *keyspace.DB, key []byte) bool {
 // expireKey removes an expired key and accounts for it. Lock held.
 func (s *Server) expireKey(dbID int, key []byte) {
 	db := s.dbs[dbID]
-	if db.Delete(key) {
+	if _, ok := s.memDeleteKey(dbID, key, s.cfg.Memory.LazyExpire); ok {
 		s.stats.expiredKeys++
 		s.keyModified(db, key)
 		s.notifyKeyspace(notifyExpired, "expired", key, dbID)
+		// consumers do not expire keys themselves: they delete when told, so a replica or a reloaded AOF
+		// never holds a key the primary no longer has
+		s.alsoPropagate(dbID, bDEL, key)
 	}
 }
+
+var bDEL = []byte("DEL")
 
 // lookupRead returns the live value of key for reading, counting hits and misses, or nil.
 func (s *Server) lookupRead(c *Client, key []byte) *keyspace.Object {
@@ -41,7 +46,7 @@ func (s *Server) lookupRead(c *Client, key []byte) *keyspace.Object {
 	}
 	s.stats.keyspaceHits++
 	if !c.flags.noTouch {
-		o.LRU = s.lruClock()
+		s.touchObject(o) // access time, or LFU counter (evict.go)
 	}
 	return o
 }
@@ -52,7 +57,10 @@ func (s *Server) lookupWrite(c *Client, key []byte) *keyspace.Object {
 	s.expireIfNeeded(db, key)
 	o := db.Get(key)
 	if o != nil {
-		o.LRU = s.lruClock()
+		s.touchObject(o)
+		if o.SnapGen != 0 {
+			s.unshare(o) // the caller may change it in place
+		}
 	}
 	return o
 }
@@ -78,8 +86,14 @@ func (s *Server) keyModified(db *keyspace.DB, key []byte) {
 	}
 }
 
-// lruClock is the LRU clock in seconds, as OBJECT IDLETIME counts.
-func (s *Server) lruClock() uint32 { return uint32(s.now.Unix()) }
+// lruClock is the access stamp of a new value: the LRU clock in seconds, as OBJECT IDLETIME counts, or
+// with an LFU policy a fresh LFU field (evict.go).
+func (s *Server) lruClock() uint32 {
+	if s.lfuEnabled() {
+		return lfuNew(s.now)
+	}
+	return uint32(s.now.Unix())
+}
 
 // nowMs is the command's start time in Unix ms (the real time outside commands).
 func (s *Server) nowMs() int64 {

@@ -140,8 +140,6 @@ func (s *Server) registerDirectives() {
 		&config.Directive{Name: "latency-monitor-threshold", Default: "0", Value: i64(&c.LatencyMonitorThreshold, 0, math.MaxInt64)},
 		&config.Directive{Name: "latency-tracking", Default: "yes", Value: config.Bool{P: &c.LatencyTracking}},
 
-		&config.Directive{Name: "save", Default: "", Flags: config.Multi, Value: notYet("save", &c.Save, "")},
-		&config.Directive{Name: "appendonly", Default: "no", Value: boolNotYet("appendonly", &c.AppendOnly)},
 
 		// TLS
 		&config.Directive{Name: "tls-cert-file", Default: "", Value: config.String{P: &c.TLS.CertFile}, Flags: config.Volatile, Apply: tlsApply},
@@ -172,6 +170,8 @@ func (s *Server) registerDirectives() {
 			Apply: &config.Apply{Name: "tls-expiry-warning", Fn: s.applyExpiryWarning}},
 	)
 	s.registerSecurityDirectives()
+	s.registerPersistDirectives()
+	s.registerAOFDirectives()
 	s.registerOutputLimitDirective()
 	s.registerNotifyDirective()
 	s.registerIntrospectionDirectives()
@@ -180,6 +180,7 @@ func (s *Server) registerDirectives() {
 	s.registerHashDirectives()
 	s.registerSetDirectives()
 	s.registerHLLDirectives()
+	s.registerMemoryDirectives()
 }
 
 func checkDir(d string) error {

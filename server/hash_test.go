@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,44 +13,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// hsStep is one row of the hash and set reply tables: a command (split as splitCmd does) and its exact
-// reply as rawConn renders it. valkeyOnly rows show where Valkey (which we follow) differs from the
-// Redis 7.0 the tables are also checked against.
-type hsStep struct {
-	cmd, want  string
-	valkeyOnly bool
-}
-
-func runHSSteps(t *testing.T, r *rawConn, steps []hsStep, onRedis bool) {
-	t.Helper()
-	for _, st := range steps {
-		if onRedis && st.valkeyOnly {
-			continue
-		}
-		if got := r.do(splitCmd(t, st.cmd)...); got != st.want {
-			t.Errorf("%s:\n got  %s\n want %s", st.cmd, got, st.want)
-		}
-	}
-}
-
-// hsRedisRaw is a rawConn to the real redis-server, for checking the expected replies of the tables.
-func hsRedisRaw(t *testing.T, extra ...string) *rawConn {
-	t.Helper()
-	addr := hsStartRedis(t, extra...)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &rawConn{t: t, c: c, br: bufio.NewReader(c)}
-}
-
 const hsWrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value"
 
 // hsBigFloat is HINCRBYFLOAT 1e308 on the largest double: long double arithmetic prints every digit.
 const hsBigFloat = `"279769313486231570002352240441350078789299929179619934003987695617693370918830364684014944221042050987341155710361544171686148029276505307138777262321877129888036065002204239033812550598509174132739480498569620043582760541189365866551522561741435317031294527744011878159793174665688773926186886103199182225408"`
 
-var hashReplyTable = []hsStep{
+var hashReplyTable = []tableStep{
 	{cmd: "FLUSHALL", want: "OK"},
 	{cmd: "HSET h", want: "-ERR wrong number of arguments for 'hset' command"},
 	{cmd: "HSET h a", want: "-ERR wrong number of arguments for 'hset' command"},
@@ -230,13 +197,14 @@ var hashReplyTable = []hsStep{
 // TestHashCommands runs the exact-reply table (RESP2) on valkey-node.
 func TestHashCommands(t *testing.T) {
 	n := startNode(t)
-	runHSSteps(t, n.raw(), hashReplyTable, false)
+	runTable(t, n.raw(), hashReplyTable, false)
 }
 
 // TestHashTableOnRedis runs the same table on the real redis-server 7.0, which shows the expected replies
 // are Redis's (rows where Valkey differs are marked and skipped).
 func TestHashTableOnRedis(t *testing.T) {
-	runHSSteps(t, hsRedisRaw(t), hashReplyTable, true)
+	ref, _ := startRedisServer(t)
+	runTable(t, ref, hashReplyTable, true)
 }
 
 // TestHashEncodingThresholds: the entry limit at its default, the HSET pre-conversion Valkey applies when
@@ -251,22 +219,22 @@ func TestHashEncodingThresholds(t *testing.T) {
 		}
 		return out
 	}
-	mustDo(t, r, ":128", append([]string{"HSET", "h"}, pairs(0, 128)...)...)
+	mustDo(t, r, ":512", append([]string{"HSET", "h"}, pairs(0, 512)...)...)
 	mustDo(t, r, `"listpack"`, "OBJECT", "ENCODING", "h")
-	mustDo(t, r, ":1", "HSET", "h", "f128", "v")
+	mustDo(t, r, ":1", "HSET", "h", "f512", "v")
 	mustDo(t, r, `"hashtable"`, "OBJECT", "ENCODING", "h")
 	// a hashtable does not go back, even when it shrinks
-	mustDo(t, r, ":128", append([]string{"HDEL", "h"}, pairs(0, 128)...)...)
+	mustDo(t, r, ":512", append([]string{"HDEL", "h"}, pairs(0, 512)...)...)
 	mustDo(t, r, `"hashtable"`, "OBJECT", "ENCODING", "h")
-	// 129 pairs in one HSET convert up front, duplicates or not (Valkey; Redis 7.0 counts the result)
+	// 513 pairs in one HSET convert up front, duplicates or not (Valkey; Redis 7.0 counts the result)
 	dup := []string{"HSET", "d"}
-	for i := 0; i < 129; i++ {
+	for i := 0; i < 513; i++ {
 		dup = append(dup, "same", "v")
 	}
 	mustDo(t, r, ":1", dup...)
 	mustDo(t, r, `"hashtable"`, "OBJECT", "ENCODING", "d")
 
-	mustDo(t, r, `["hash-max-listpack-entries" "128"]`, "CONFIG", "GET", "hash-max-listpack-entries")
+	mustDo(t, r, `["hash-max-listpack-entries" "512"]`, "CONFIG", "GET", "hash-max-listpack-entries")
 	mustDo(t, r, `["hash-max-ziplist-value" "64"]`, "CONFIG", "GET", "hash-max-ziplist-value")
 	mustDo(t, r, "OK", "CONFIG", "SET", "hash-max-ziplist-entries", "2", "hash-max-listpack-value", "1kb")
 	mustDo(t, r, `["hash-max-listpack-entries" "2" "hash-max-listpack-value" "1024"]`, "CONFIG", "GET", "hash-max-listpack-*")
@@ -283,27 +251,27 @@ func TestHashEncodingThresholds(t *testing.T) {
 // missing field is the RESP3 null.
 func TestHashRESP3(t *testing.T) {
 	n := startNode(t)
-	c := hsDial(t, n.addr)
+	c := n.raw()
 	c.do("HELLO", "3")
 	for _, st := range []struct{ cmd, want string }{
 		{"HSET h a 1 b 2", ":2"},
 		{"HGETALL h", `%["a" "1" "b" "2"]`},
 		{"HGETALL nokey", "%[]"},
-		{"HGET h nosuch", "(nil)"},
-		{"HMGET h a nosuch", `["1" (nil)]`},
+		{"HGET h nosuch", "(null)"},
+		{"HMGET h a nosuch", `["1" (null)]`},
 		{"HRANDFIELD h 5 WITHVALUES", `[["a" "1"] ["b" "2"]]`},
 		{"HRANDFIELD h 5", `["a" "b"]`},
-		{"HRANDFIELD nokey", "(nil)"},
+		{"HRANDFIELD nokey", "(null)"},
 		{"HRANDFIELD nokey 2 WITHVALUES", "[]"},
 		{"HSCAN h 0", `["0" ["a" "1" "b" "2"]]`},
 		{"HINCRBYFLOAT h a 0.5", `"1.5"`},
 	} {
-		if got := c.do(strings.Fields(st.cmd)...).String(); got != st.want {
+		if got := c.call(strings.Fields(st.cmd)...).typed(); got != st.want {
 			t.Errorf("%s: got %s, want %s", st.cmd, got, st.want)
 		}
 	}
 	c.do("HSET", "one", "f", "v")
-	if got := c.do("HRANDFIELD", "one", "-2", "WITHVALUES").String(); got != `[["f" "v"] ["f" "v"]]` {
+	if got := c.do("HRANDFIELD", "one", "-2", "WITHVALUES"); got != `[["f" "v"] ["f" "v"]]` {
 		t.Errorf("HRANDFIELD -2 WITHVALUES: %s", got)
 	}
 }
@@ -314,11 +282,7 @@ func TestHashGoRedis(t *testing.T) {
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			ctx := context.Background()
-			c := n.client(func(o *redis.Options) {
-				o.Protocol = proto
-				o.Addr = n.tlsAddr
-				o.TLSConfig = n.tlsClientConfig(true)
-			})
+			c := n.tlsClient(proto)
 			c.FlushAll(ctx)
 			if v, err := c.HSet(ctx, "h", "a", "1", "b", "2").Result(); err != nil || v != 2 {
 				t.Fatalf("HSET: %v %v", v, err)
@@ -460,23 +424,7 @@ func TestHashNotifications(t *testing.T) {
 		r.do(strings.Fields(c)...)
 	}
 	want := []string{"hset h", "hset h", "hset h", "hset h", "hdel h", "hincrby h", "hincrbyfloat h", "hdel h", "del h"}
-	hsExpectEvents(t, sub, want)
-}
-
-// hsExpectEvents reads keyevent messages ("pmessage" pattern channel key) and compares "event key".
-func hsExpectEvents(t *testing.T, sub *rawConn, want []string) {
-	t.Helper()
-	for i, w := range want {
-		got := sub.reply()
-		parts := strings.Fields(strings.Trim(got, "[]"))
-		if len(parts) != 4 {
-			t.Fatalf("event %d: %s", i, got)
-		}
-		ev := strings.TrimPrefix(strings.Trim(parts[2], `"`), "__keyevent@0__:") + " " + strings.Trim(parts[3], `"`)
-		if ev != w {
-			t.Fatalf("event %d: got %q, want %q", i, ev, w)
-		}
-	}
+	expectKeyEvents(t, sub, want)
 }
 
 // TestHashWatchAndCopy: a hash write invalidates WATCH, a no-op does not, and COPY is deep in both
@@ -551,57 +499,15 @@ func TestHashConcurrentIncrements(t *testing.T) {
 
 // ---- benchmarks ----
 
-// hsBenchPipeline drives the node over loopback TCP with `clients` connections sending pipelines of
-// `depth` commands from gen, the shape of redis-benchmark -P depth, and reports req/s.
+// hsBenchPipeline drives a node with `clients` connections sending pipelines of `depth` commands from
+// gen (connection c's pipeline holds gen(c*depth) .. gen(c*depth+depth-1)), redis-benchmark -P depth.
 func hsBenchPipeline(b *testing.B, clients, depth int, gen func(i int) []string) {
 	n := startNode(b)
-	reqs := make([][]byte, clients)
-	for c := range reqs {
-		var buf []byte
-		for i := 0; i < depth; i++ {
-			args := gen(c*depth + i)
-			buf = append(buf, fmt.Sprintf("*%d\r\n", len(args))...)
-			for _, a := range args {
-				buf = append(buf, fmt.Sprintf("$%d\r\n%s\r\n", len(a), a)...)
-			}
-		}
-		reqs[c] = buf
+	batches := make([][][]byte, clients)
+	for c := range batches {
+		batches[c] = [][]byte{respPipeline(depth, func(i int) []string { return gen(c*depth + i) })}
 	}
-	conns := make([]net.Conn, clients)
-	for i := range conns {
-		c, err := net.Dial("tcp", n.addr)
-		if err != nil {
-			b.Fatal(err)
-		}
-		conns[i] = c
-		defer c.Close()
-	}
-	rounds := max(b.N/depth/clients, 1)
-	b.ReportAllocs()
-	b.ResetTimer()
-	var wg sync.WaitGroup
-	for i, c := range conns {
-		wg.Add(1)
-		go func(c net.Conn, req []byte) {
-			defer wg.Done()
-			br := bufio.NewReaderSize(c, 64*1024)
-			for r := 0; r < rounds; r++ {
-				if _, err := c.Write(req); err != nil {
-					b.Error(err)
-					return
-				}
-				for i := 0; i < depth; i++ {
-					if _, err := br.ReadSlice('\n'); err != nil { // integer replies only
-						b.Error(err)
-						return
-					}
-				}
-			}
-		}(c, reqs[i])
-	}
-	wg.Wait()
-	b.StopTimer()
-	b.ReportMetric(float64(rounds*depth*clients)/b.Elapsed().Seconds(), "req/s")
+	benchPipelined(b, n.addr, depth, batches)
 }
 
 // BenchmarkHSet is redis-benchmark's HSET test (key myhash, field element:__rand_int__) at -P 16.
@@ -623,72 +529,29 @@ func BenchmarkHSetSmall(b *testing.B) {
 // growth there) and their ratio; the target is a ratio of at most 1.5.
 func BenchmarkHashMemoryVsRedis(b *testing.B) {
 	const hashes, fields = 10000, 100
-	load := func(addr string) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			b.Fatal(err)
+	writeHSet := func(w *bufio.Writer, i int) {
+		key := fmt.Sprintf("hash:%d", i)
+		fmt.Fprintf(w, "*%d\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n", 2+2*fields, len(key), key)
+		for j := 0; j < fields; j++ {
+			f, v := fmt.Sprintf("field:%d", j), fmt.Sprintf("value:%d", i+j)
+			fmt.Fprintf(w, "$%d\r\n%s\r\n$%d\r\n%s\r\n", len(f), f, len(v), v)
 		}
-		defer c.Close()
-		bw := bufio.NewWriterSize(c, 1<<20)
-		br := bufio.NewReaderSize(c, 1<<16)
-		done := make(chan error, 1)
-		go func() {
-			for i := 0; i < hashes; i++ {
-				if _, err := br.ReadSlice('\n'); err != nil {
-					done <- err
-					return
-				}
-			}
-			done <- nil
-		}()
-		for i := 0; i < hashes; i++ {
-			key := fmt.Sprintf("hash:%d", i)
-			fmt.Fprintf(bw, "*%d\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n", 2+2*fields, len(key), key)
-			for j := 0; j < fields; j++ {
-				f, v := fmt.Sprintf("field:%d", j), fmt.Sprintf("value:%d", i+j)
-				fmt.Fprintf(bw, "$%d\r\n%s\r\n$%d\r\n%s\r\n", len(f), f, len(v), v)
-			}
-		}
-		bw.Flush()
-		if err := <-done; err != nil {
-			b.Fatal(err)
-		}
-	}
-	usedMemory := func(r *rawConn) float64 {
-		info := r.do("INFO", "memory")
-		for _, l := range strings.Split(strings.Trim(info, `"`), `\r\n`) {
-			if v, ok := strings.CutPrefix(l, "used_memory:"); ok {
-				f, _ := strconv.ParseFloat(v, 64)
-				return f
-			}
-		}
-		b.Fatal("no used_memory in INFO")
-		return 0
 	}
 	var ours, theirs float64
 	for i := 0; i < b.N; i++ {
 		n := startNode(b)
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		load(n.addr)
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		ours = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / (hashes * fields)
+		before := memHeap()
+		memLoad(b, n.addr, hashes, writeHSet)
+		ours = float64(memHeap()-before) / (hashes * fields)
 		n.stop()
 
-		// the comparison is the point of this benchmark: hsStartRedis skips it (or fails it when
+		// the comparison is the point of this benchmark: startRedisServer skips it (or fails it when
 		// VALKEY_NODE_REQUIRE_INTEROP=1) without redis-server, as every interop test does
-		addr := hsStartRedis(b)
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rr := &rawConn{t: b, c: c, br: bufio.NewReader(c)}
-		base := usedMemory(rr)
-		load(addr)
-		theirs = (usedMemory(rr) - base) / (hashes * fields)
-		c.Close()
+		_, port := startRedisServer(b)
+		addr := loopbackAddr(port)
+		base := memUsedMemory(b, addr)
+		memLoad(b, addr, hashes, writeHSet)
+		theirs = (memUsedMemory(b, addr) - base) / (hashes * fields)
 	}
 	b.ReportMetric(ours, "bytes/field")
 	if theirs > 0 {

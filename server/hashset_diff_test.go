@@ -1,17 +1,12 @@
 package server
 
 import (
-	"bufio"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"os"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // Differential test of the hash and set commands: the same seeded random command sequence goes to the
@@ -26,171 +21,6 @@ import (
 //     convert up front when one HSET brings more pairs than that, where 7.0 counts the resulting fields.
 // Replies hold no doubles apart from HINCRBYFLOAT, which both compute in long double and print alike, so
 // no float normalisation is needed here.
-
-// hsNode is one parsed RESP reply, keeping its RESP3 type.
-type hsNode struct {
-	kind  byte // '+', '-', ':', '$', '_', '*', '%', '~', ',', '#', '>'
-	str   string
-	elems []hsNode
-}
-
-func hsRead(br *bufio.Reader) (hsNode, error) {
-	line, err := br.ReadString('\n')
-	if err != nil {
-		return hsNode{}, err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	if line == "" {
-		return hsNode{}, fmt.Errorf("empty reply line")
-	}
-	n := hsNode{kind: line[0], str: line[1:]}
-	switch n.kind {
-	case '$', '=':
-		size, _ := strconv.Atoi(n.str)
-		if size < 0 {
-			return hsNode{kind: '_'}, nil
-		}
-		buf := make([]byte, size+2)
-		if _, err := ioReadFull(br, buf); err != nil {
-			return n, err
-		}
-		n.kind, n.str = '$', string(buf[:size])
-	case '*', '%', '~', '>':
-		size, _ := strconv.Atoi(n.str)
-		if size < 0 {
-			return hsNode{kind: '_'}, nil
-		}
-		if n.kind == '%' {
-			size *= 2
-		}
-		n.str = ""
-		n.elems = make([]hsNode, size)
-		for i := range n.elems {
-			if n.elems[i], err = hsRead(br); err != nil {
-				return n, err
-			}
-		}
-	}
-	return n, nil
-}
-
-// String renders a reply compactly with its type: bulk strings quoted, arrays [..], maps %[..] (flat),
-// sets ~[..], nulls (nil).
-func (n hsNode) String() string {
-	switch n.kind {
-	case '$':
-		return strconv.Quote(n.str)
-	case '_':
-		return "(nil)"
-	case '*', '%', '~', '>':
-		parts := make([]string, len(n.elems))
-		for i, e := range n.elems {
-			parts[i] = e.String()
-		}
-		prefix := ""
-		if n.kind != '*' {
-			prefix = string(n.kind)
-		}
-		return prefix + "[" + strings.Join(parts, " ") + "]"
-	case '+':
-		return n.str
-	}
-	return string(n.kind) + n.str
-}
-
-// unordered renders an aggregate with its elements (or, with pairs, its element pairs) sorted.
-func (n hsNode) unordered(pairs bool) string {
-	if n.elems == nil {
-		return n.String()
-	}
-	var items []string
-	step := 1
-	if pairs {
-		step = 2
-	}
-	for i := 0; i+step <= len(n.elems); i += step {
-		var s []string
-		for _, e := range n.elems[i : i+step] {
-			s = append(s, e.String())
-		}
-		items = append(items, strings.Join(s, " "))
-	}
-	sort.Strings(items)
-	return string(n.kind) + "{" + strings.Join(items, " ") + "}"
-}
-
-// hsConn is a RESP connection to either server.
-type hsConn struct {
-	t  testing.TB
-	c  net.Conn
-	br *bufio.Reader
-}
-
-func hsDial(t testing.TB, addr string) *hsConn {
-	t.Helper()
-	var c net.Conn
-	var err error
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err = net.DialTimeout("tcp", addr, time.Second); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dial %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &hsConn{t: t, c: c, br: bufio.NewReader(c)}
-}
-
-func (h *hsConn) do(args ...string) hsNode {
-	h.t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	h.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := h.c.Write([]byte(b.String())); err != nil {
-		h.t.Fatalf("%v: %v", args, err)
-	}
-	n, err := hsRead(h.br)
-	if err != nil {
-		h.t.Fatalf("%v: reading reply: %v", args, err)
-	}
-	return n
-}
-
-// hsStartRedis runs redis-server with the given extra directives on a free loopback port and returns its
-// address; skipped when the binary is missing unless VALKEY_NODE_REQUIRE_INTEROP=1.
-func hsStartRedis(t testing.TB, extra ...string) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("VALKEY_NODE_REQUIRE_INTEROP") == "1" {
-			t.Fatal("redis-server not found: install the Debian package redis-server")
-		}
-		t.Skip("redis-server not found: install the Debian package redis-server")
-	}
-	port := freePort(t)
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir(), "--loglevel", "warning"}, extra...)
-	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	c := hsDial(t, addr)
-	if got := c.do("PING").String(); got != "PONG" {
-		t.Fatalf("redis-server PING: %s", got)
-	}
-	return addr
-}
 
 // hsGen generates the random commands.
 type hsGen struct {
@@ -402,16 +232,16 @@ func hsSetEncoding(enc string) string {
 }
 
 // hsMembers returns the members of a set key (or fields of a hash key with their values) on c.
-func hsContent(c *hsConn, key string) (kind string, members map[string]string) {
-	kind = c.do("TYPE", key).String()
+func hsContent(c *rawConn, key string) (kind string, members map[string]string) {
+	kind = c.call("TYPE", key).String()
 	members = map[string]string{}
 	switch kind {
 	case "set":
-		for _, e := range c.do("SMEMBERS", key).elems {
+		for _, e := range c.call("SMEMBERS", key).elems {
 			members[e.str] = ""
 		}
 	case "hash":
-		r := c.do("HGETALL", key)
+		r := c.call("HGETALL", key)
 		for i := 0; i+1 < len(r.elems); i += 2 {
 			members[r.elems[i].str] = r.elems[i+1].str
 		}
@@ -420,9 +250,9 @@ func hsContent(c *hsConn, key string) (kind string, members map[string]string) {
 }
 
 // hsCheckRandom verifies the shape of a random reply against the key's content before the command.
-func hsCheckRandom(t *testing.T, cmd hsCmd, content map[string]string, reply hsNode, resp3 bool) string {
+func hsCheckRandom(t *testing.T, cmd hsCmd, content map[string]string, reply respNode, resp3 bool) string {
 	if reply.kind == '-' || reply.kind == '_' {
-		return reply.String()
+		return reply.typed()
 	}
 	if reply.kind == '$' {
 		if _, ok := content[reply.str]; !ok {
@@ -472,16 +302,17 @@ func TestHashSetDifferential(t *testing.T) {
 	for i := 0; i < len(limits); i += 2 {
 		redisArgs = append(redisArgs, "--"+limits[i], limits[i+1])
 	}
-	redisAddr := hsStartRedis(t, redisArgs...)
+	_, redisPort := startRedisServer(t, redisArgs...)
+	redisAddr := loopbackAddr(redisPort)
 	n := startNode(t, limits...)
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			ref, our := hsDial(t, redisAddr), hsDial(t, n.addr)
-			refCheck, ourCheck := hsDial(t, redisAddr), hsDial(t, n.addr) // side channels, RESP2
-			for _, c := range []*hsConn{ref, our} {
-				c.do("FLUSHALL")
+			ref, our := dialRaw(t, redisAddr), dialRaw(t, n.addr)
+			refCheck, ourCheck := dialRaw(t, redisAddr), dialRaw(t, n.addr) // side channels, RESP2
+			for _, c := range []*rawConn{ref, our} {
+				c.call("FLUSHALL")
 				if proto == 3 {
-					c.do("HELLO", "3")
+					c.call("HELLO", "3")
 				}
 			}
 			g := &hsGen{rng: rand.New(rand.NewPCG(uint64(proto), 42))}
@@ -491,24 +322,24 @@ func TestHashSetDifferential(t *testing.T) {
 				if cmd.how == "rand" || cmd.how == "spop" {
 					_, content = hsContent(refCheck, cmd.key)
 				}
-				a, b := ref.do(cmd.args...), our.do(cmd.args...)
-				ra, rb := a.String(), b.String()
+				a, b := ref.call(cmd.args...), our.call(cmd.args...)
+				ra, rb := a.typed(), b.typed()
 				switch cmd.how {
 				case "elems", "pairs":
-					enc := refCheck.do("OBJECT", "ENCODING", cmd.key).String()
+					enc := refCheck.call("OBJECT", "ENCODING", cmd.key).String()
 					if cmd.key == "" || (enc != `"listpack"` && enc != `"intset"`) {
 						ra, rb = a.unordered(cmd.how == "pairs"), b.unordered(cmd.how == "pairs")
 					}
 				case "scan":
 					if len(a.elems) == 2 && len(b.elems) == 2 {
 						pairs := cmd.args[0] == "HSCAN"
-						ra = a.elems[0].String() + " " + a.elems[1].unordered(pairs)
-						rb = b.elems[0].String() + " " + b.elems[1].unordered(pairs)
+						ra = a.elems[0].typed() + " " + a.elems[1].unordered(pairs)
+						rb = b.elems[0].typed() + " " + b.elems[1].unordered(pairs)
 					}
 				case "rand", "spop":
 					ra, rb = hsCheckRandom(t, cmd, content, a, proto == 3), hsCheckRandom(t, cmd, content, b, proto == 3)
 				}
-				if len(cmd.args) == 3 && strings.EqualFold(cmd.args[0], "object") && refCheck.do("TYPE", cmd.args[2]).String() == "set" {
+				if len(cmd.args) == 3 && strings.EqualFold(cmd.args[0], "object") && refCheck.call("TYPE", cmd.args[2]).String() == "set" {
 					rb = hsSetEncoding(rb)
 				}
 				if ra != rb {
@@ -535,10 +366,10 @@ func TestHashSetDifferential(t *testing.T) {
 // non-intset. SPOP may legitimately change the encoding differently on the two sides: when it draws the
 // members that stay into a new set, Valkey starts that set as a listpack for a hashtable source where
 // Redis 7.0 starts an intset if the first member drawn is an integer.
-func hsResyncPop(t *testing.T, ref, our *hsConn, key string) {
+func hsResyncPop(t *testing.T, ref, our *rawConn, key string) {
 	_, content := hsContent(ref, key)
-	enc := ref.do("OBJECT", "ENCODING", key).String()
-	our.do("DEL", key)
+	enc := ref.call("OBJECT", "ENCODING", key).String()
+	our.call("DEL", key)
 	if len(content) == 0 {
 		return
 	}
@@ -548,10 +379,10 @@ func hsResyncPop(t *testing.T, ref, our *hsConn, key string) {
 	}
 	sort.Strings(members)
 	if enc == `"intset"` {
-		our.do(append([]string{"SADD", key}, members...)...)
+		our.call(append([]string{"SADD", key}, members...)...)
 		return
 	}
 	const marker = "\x00resync"
-	our.do(append([]string{"SADD", key, marker}, members...)...)
-	our.do("SREM", key, marker)
+	our.call(append([]string{"SADD", key, marker}, members...)...)
+	our.call("SREM", key, marker)
 }

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"sync"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 )
 
 func TestHLLCommands(t *testing.T) {
@@ -92,14 +90,13 @@ func TestHLLAccuracy(t *testing.T) {
 // to valkey-node and compares every reply exactly, including GET of the HyperLogLog strings: the sparse
 // and dense bytes, the cached cardinality and its validity bit must be identical.
 func TestHLLDifferential(t *testing.T) {
-	redisAddr := zstartRedis(t)
-	n := startNode(t)
-	ref, got := zdialDiff(t, redisAddr), zdialDiff(t, n.addr)
+	ref, _ := startRedisServer(t)
+	got := startNode(t).raw()
 	for _, limit := range []string{"3000", "200"} {
-		for _, c := range []*zdiffConn{ref, got} {
-			c.do(t, "flushall")
-			c.do(t, "config", "set", "hll-sparse-max-bytes", limit)
-			c.do(t, "set", "str", "not an hll at all")
+		for _, c := range []*rawConn{ref, got} {
+			c.call("flushall")
+			c.call("config", "set", "hll-sparse-max-bytes", limit)
+			c.call("set", "str", "not an hll at all")
 		}
 		rng := rand.New(rand.NewPCG(7, 11))
 		keys := []string{"h1", "h2", "h3", "h4", "missing", "str"}
@@ -137,14 +134,14 @@ func TestHLLDifferential(t *testing.T) {
 					cmd = []string{"strlen", key()}
 				}
 			}
-			want, have := ref.do(t, cmd...), got.do(t, cmd...)
-			if want.String() != have.String() {
-				t.Fatalf("limit %s step %d %q:\nredis-server: %.300s\nvalkey-node:  %.300s", limit, i, cmd, want, have)
+			want, have := ref.call(cmd...), got.call(cmd...)
+			if want.typed() != have.typed() {
+				t.Fatalf("limit %s step %d %q:\nredis-server: %.300s\nvalkey-node:  %.300s", limit, i, cmd, want.typed(), have.typed())
 			}
 		}
 		// the final values are byte-identical
 		for _, k := range keys {
-			if a, b := ref.do(t, "get", k), got.do(t, "get", k); a.String() != b.String() {
+			if a, b := ref.call("get", k), got.call("get", k); a.typed() != b.typed() {
 				t.Fatalf("limit %s: GET %s differs", limit, k)
 			}
 		}
@@ -156,11 +153,7 @@ func TestHLLGoRedis(t *testing.T) {
 	n := startNode(t, "tls")
 	ctx := context.Background()
 	for _, proto := range []int{2, 3} {
-		c := n.client(func(o *redis.Options) {
-			o.Protocol = proto
-			o.Addr = n.tlsAddr
-			o.TLSConfig = n.tlsClientConfig(true)
-		})
+		c := n.tlsClient(proto)
 		c.Del(ctx, "g1", "g2", "gm")
 		if v, err := c.PFAdd(ctx, "g1", "a", "b").Result(); err != nil || v != 1 {
 			t.Fatalf("RESP%d PFADD: %v %v", proto, v, err)

@@ -105,6 +105,7 @@ func (st *infoState) reset(s *Server) {
 	st.baseNetIn, st.baseNetOut = s.netTotals()
 	st.ops, st.netIn, st.netOut = metricRing{}, metricRing{}, metricRing{}
 	st.peakMem = heapInUse()
+	s.memResetStats()
 	st.qbufLimitDisconnects.Store(0)
 }
 
@@ -393,42 +394,8 @@ func (s *Server) infoClients(b *infoBuilder) {
 	b.field("total_blocking_keys", len(s.blockedKeys))
 }
 
-func (s *Server) infoMemory(b *infoBuilder) {
-	used := heapInUse()
-	if used > s.info.peakMem {
-		s.info.peakMem = used
-	}
-	rss := residentMemory()
-	peak := s.info.peakMem
-	b.field("used_memory", used)
-	b.field("used_memory_human", bytesToHuman(used))
-	b.field("used_memory_rss", rss)
-	b.field("used_memory_rss_human", bytesToHuman(rss))
-	b.field("used_memory_peak", peak)
-	b.field("used_memory_peak_human", bytesToHuman(peak))
-	b.field("used_memory_peak_perc", fmt.Sprintf("%.2f%%", pct(used, peak)))
-	b.field("used_memory_startup", s.info.startupMem)
-	dataset := uint64(0)
-	if used > s.info.startupMem {
-		dataset = used - s.info.startupMem
-	}
-	b.field("used_memory_dataset", dataset)
-	b.field("used_memory_dataset_perc", fmt.Sprintf("%.2f%%", pct(dataset, used)))
-	if total := totalSystemMemory(); total > 0 {
-		b.field("total_system_memory", total)
-		b.field("total_system_memory_human", bytesToHuman(total))
-	}
-	b.field("maxmemory", 0)
-	b.field("maxmemory_human", bytesToHuman(0))
-	b.field("maxmemory_policy", "noeviction")
-	ratio := 0.0
-	if used > 0 {
-		ratio = float64(rss) / float64(used)
-	}
-	b.field("mem_fragmentation_ratio", fmt.Sprintf("%.2f", ratio))
-	b.field("mem_fragmentation_bytes", int64(rss)-int64(used))
-	b.field("mem_allocator", runtime.Version())
-}
+// infoMemory is the memory section, from the memory accounting (memory_info.go).
+func (s *Server) infoMemory(b *infoBuilder) { s.writeMemoryInfo(b) }
 
 func pct(part, whole uint64) float64 {
 	if whole == 0 {
@@ -489,26 +456,53 @@ func totalSystemMemory() uint64 {
 	return 0
 }
 
-// infoPersistence reports the node as Valkey reports one with persistence off: nothing loading, saving or
-// rewriting. The persistence work replaces these fields with live ones.
+// infoPersistence reports the RDB and AOF state with Valkey's field names.
 func (s *Server) infoPersistence(b *infoBuilder) {
-	b.field("loading", 0)
+	p := &s.persist
+	b.field("loading", boolInt(p.loading.Load()))
 	b.field("async_loading", 0)
+	b.field("current_cow_peak", 0)
+	b.field("current_cow_size", 0)
+	b.field("current_cow_size_age", 0)
+	b.field("current_fork_perc", "0.00")
+	b.field("current_save_keys_processed", 0)
+	b.field("current_save_keys_total", 0)
 	b.field("rdb_changes_since_last_save", s.dirty)
-	b.field("rdb_bgsave_in_progress", 0)
+	b.field("rdb_bgsave_in_progress", boolInt(p.owner == ownerRDB))
 	b.field("rdb_last_save_time", s.lastSave.Unix())
-	b.field("rdb_last_bgsave_status", "ok")
-	b.field("rdb_last_bgsave_time_sec", -1)
-	b.field("rdb_current_bgsave_time_sec", -1)
-	b.field("rdb_saves", 0)
-	b.field("aof_enabled", 0)
-	b.field("aof_rewrite_in_progress", 0)
-	b.field("aof_rewrite_scheduled", 0)
-	b.field("aof_last_rewrite_time_sec", -1)
-	b.field("aof_current_rewrite_time_sec", -1)
-	b.field("aof_last_bgrewrite_status", "ok")
-	b.field("aof_rewrites", 0)
-	b.field("aof_last_write_status", "ok")
+	b.field("rdb_last_bgsave_status", okErr(p.lastBgOK))
+	b.field("rdb_last_bgsave_time_sec", secsOrMinus(p.lastBgDur, p.saves > 0 || !p.lastBgOK))
+	cur := int64(-1)
+	if p.owner == ownerRDB {
+		cur = int64(time.Since(p.bgStart).Seconds())
+	}
+	b.field("rdb_current_bgsave_time_sec", cur)
+	b.field("rdb_saves", p.saves)
+	b.field("rdb_last_cow_size", 0)
+	b.field("rdb_last_load_keys_expired", p.loadedExpired)
+	b.field("rdb_last_load_keys_loaded", p.loadedKeys)
+	s.infoAOF(b)
+}
+
+func boolInt(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+func okErr(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "err"
+}
+
+func secsOrMinus(d time.Duration, known bool) int64 {
+	if !known {
+		return -1
+	}
+	return int64(d.Seconds())
 }
 
 func (s *Server) infoStats(b *infoBuilder) {
@@ -532,8 +526,7 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.field("expired_keys", st.expiredKeys)
 	b.field("expired_stale_perc", fmt.Sprintf("%.2f", st.expiredStalePerc*100))
 	b.field("expire_cycle_cpu_milliseconds", st.expireCycleTimeUs/1000)
-	b.field("evicted_keys", 0)
-	b.field("evicted_clients", 0)
+	s.writeEvictionStats(b) // evicted_keys … current_eviction_exceeded_time (memory_info.go)
 	b.field("keyspace_hits", st.keyspaceHits)
 	b.field("keyspace_misses", st.keyspaceMisses)
 	b.field("pubsub_channels", len(s.pubsub.channels))

@@ -216,7 +216,7 @@ func TestDebugCommand(t *testing.T) {
 		{[]string{"DEBUG", "OBJECT", "missing"}, "-ERR no such key"},
 		{[]string{"DEBUG", "NOSUCH"}, "-ERR unknown subcommand or wrong number of arguments for 'NOSUCH'. Try DEBUG HELP."},
 		{[]string{"DEBUG", "SLEEP"}, "-ERR unknown subcommand or wrong number of arguments for 'SLEEP'. Try DEBUG HELP."},
-		{[]string{"DEBUG", "RELOAD"}, "-ERR unknown subcommand or wrong number of arguments for 'RELOAD'. Try DEBUG HELP."},
+		{[]string{"DEBUG", "JMAP"}, "-ERR unknown subcommand or wrong number of arguments for 'JMAP'. Try DEBUG HELP."},
 		{[]string{"DEBUG"}, "-ERR wrong number of arguments for 'debug' command"},
 	}
 	for _, tc := range errs {

@@ -1,64 +1,16 @@
 package server
 
 import (
-	"bufio"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
-
-// startListRefServer starts the real redis-server on a free loopback port for differential tests and
-// returns a raw connection to it. It follows the interop rule: skipped when the binary is missing,
-// unless VALKEY_NODE_REQUIRE_INTEROP=1.
-func startListRefServer(t *testing.T) *rawConn {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("VALKEY_NODE_REQUIRE_INTEROP") == "1" {
-			t.Fatal("redis-server not found: install the Debian package redis-server")
-		}
-		t.Skip("redis-server not found: install the Debian package redis-server")
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir(), "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	var conn net.Conn
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err = net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Cleanup(func() { conn.Close() })
-	r := &rawConn{t: t, c: conn, br: bufio.NewReader(conn)}
-	if got := r.do("PING"); got != "PONG" {
-		t.Fatalf("redis-server PING: %s", got)
-	}
-	return r
-}
 
 // The exact-reply table of list_test.go gives the same replies on the real redis-server.
 func TestListTableMatchesRedis(t *testing.T) {
-	ref := startListRefServer(t)
+	ref, _ := startRedisServer(t)
 	runSteps(t, ref, listCommonSteps)
 }
 
@@ -236,7 +188,7 @@ func (g listCmdGen) next() []string {
 func TestListDifferential(t *testing.T) {
 	for _, proto := range []string{"2", "3"} {
 		t.Run("RESP"+proto, func(t *testing.T) {
-			ref := startListRefServer(t)
+			ref, _ := startRedisServer(t)
 			var n *testNode
 			if proto == "3" {
 				n = startNode(t, "list-max-listpack-size", "4")

@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -343,9 +341,23 @@ func TestListGoRedis(t *testing.T) {
 	if l := r.line(); l != "*-1" {
 		t.Fatalf("RESP2 BLPOP timeout: %q, want *-1", l)
 	}
-	r.cmd("BLMOVE", "nol", "x", "LEFT", "LEFT", "0.01")
-	if l := r.line(); l != "$-1" {
-		t.Fatalf("RESP2 BLMOVE timeout: %q, want $-1", l)
+	// BLMOVE and BRPOPLPUSH time out with a null array like the other blocking list commands, but
+	// answer a null bulk string inside a transaction, where they cannot block
+	for _, cmd := range [][]string{{"BLMOVE", "nol", "x", "LEFT", "LEFT", "0.01"}, {"BRPOPLPUSH", "nol", "x", "0.01"}} {
+		r.cmd(cmd...)
+		if l := r.line(); l != "*-1" {
+			t.Fatalf("RESP2 %v timeout: %q, want *-1", cmd, l)
+		}
+	}
+	mustDo(t, r, "OK", "MULTI")
+	mustDo(t, r, "QUEUED", "BLMOVE", "nol", "x", "LEFT", "LEFT", "0")
+	mustDo(t, r, "QUEUED", "BRPOPLPUSH", "nol", "x", "0")
+	mustDo(t, r, "QUEUED", "BLPOP", "nol", "0")
+	r.cmd("EXEC")
+	for _, want := range []string{"*3", "$-1", "$-1", "*-1"} {
+		if l := r.line(); l != want {
+			t.Fatalf("RESP2 blocking commands in EXEC: %q, want %q", l, want)
+		}
 	}
 	r.do("HELLO", "3")
 	for _, cmd := range [][]string{{"LPOP", "nol", "1"}, {"LPOP", "nol"}, {"BLPOP", "nol", "0.01"}, {"BLMOVE", "nol", "x", "LEFT", "LEFT", "0.01"}, {"LMPOP", "1", "nol", "LEFT"}} {
@@ -769,81 +781,24 @@ func TestListBlockingConcurrent(t *testing.T) {
 	}
 }
 
-// skipReply reads one RESP2 reply without rendering it.
-func skipReply(br *bufio.Reader) error {
-	line, err := br.ReadSlice('\n')
-	if err != nil {
-		return err
-	}
-	switch line[0] {
-	case '$':
-		n, _ := strconv.Atoi(string(line[1 : len(line)-2]))
-		if n >= 0 {
-			_, err = br.Discard(n + 2)
-		}
-	case '*':
-		n, _ := strconv.Atoi(string(line[1 : len(line)-2]))
-		for i := 0; i < n && err == nil; i++ {
-			err = skipReply(br)
-		}
-	}
-	return err
-}
-
 // benchList drives the node with 50 connections, each sending pipelines of depth commands cycling through
-// cmds (raw RESP), on a list "mylist" filled with 1000 elements first, over loopback TCP: the shape of
-// redis-benchmark -c 50 -P depth.
+// cmds (raw RESP), on a list "mylist" filled with 1000 elements first: the shape of redis-benchmark -c 50
+// -P depth.
 func benchList(b *testing.B, depth int, cmds ...string) {
 	n := startNode(b)
 	// a long list to start with, so that the pops never empty it (as in redis-benchmark, where the
 	// LPUSH test fills the list the LPOP test drains)
-	fill := n.raw()
-	args := []string{"RPUSH", "mylist"}
+	fill := []string{"RPUSH", "mylist"}
 	for i := 0; i < 1000; i++ {
-		args = append(args, "xxx")
+		fill = append(fill, "xxx")
 	}
-	fill.do(args...)
+	n.raw().do(fill...)
 	perRound := max(depth, len(cmds))
 	var req []byte
 	for i := 0; i < perRound; i++ {
 		req = append(req, cmds[i%len(cmds)]...)
 	}
-	const clients = 50
-	rounds := max(b.N/perRound/clients, 1)
-	conns := make([]net.Conn, clients)
-	for i := range conns {
-		c, err := net.Dial("tcp", n.addr)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		conns[i] = c
-	}
-	b.ResetTimer()
-	b.ReportAllocs()
-	var wg sync.WaitGroup
-	for _, c := range conns {
-		wg.Add(1)
-		go func(c net.Conn) {
-			defer wg.Done()
-			br := bufio.NewReaderSize(c, 64*1024)
-			for r := 0; r < rounds; r++ {
-				if _, err := c.Write(req); err != nil {
-					b.Error(err)
-					return
-				}
-				for i := 0; i < perRound; i++ {
-					if err := skipReply(br); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}
-		}(c)
-	}
-	wg.Wait()
-	b.StopTimer()
-	b.ReportMetric(float64(rounds*perRound*clients)/b.Elapsed().Seconds(), "req/s")
+	benchPipelined(b, n.addr, perRound, sameBatch(50, req))
 }
 
 const (

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -18,20 +16,7 @@ import (
 // forced collections) of this test process, which runs the node in-process: it counts every live Go
 // object the keyspace holds (hash table buckets, entries, key strings, value slices) but not the
 // allocator's free space or the runtime's own overhead, much as used_memory counts what jemalloc handed
-// out. The hash version is BenchmarkHashMemoryVsRedis in hash_test.go (it reuses hsStartRedis too).
-
-// memRedisServer starts redis-server on a free loopback port (hsStartRedis, which skips or fails by the
-// interop rule when it is not installed) and returns its address.
-func memRedisServer(b *testing.B) string {
-	b.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("VALKEY_NODE_REQUIRE_INTEROP") == "1" {
-			b.Fatal("redis-server not found: install the Debian package redis-server")
-		}
-		b.Skip("redis-server not found: install the Debian package redis-server")
-	}
-	return hsStartRedis(b)
-}
+// out. The hash version is BenchmarkHashMemoryVsRedis in hash_test.go (it shares memLoad and memUsedMemory).
 
 // memLoad sends n commands written by write over one pipelined connection to addr and waits for the n
 // replies (each must be a one-line reply: +OK or :n). The replies are read by a second goroutine while the
@@ -132,7 +117,8 @@ func memWriteSet(w *bufio.Writer, i int) {
 // growth here, used_memory growth there) and their ratio; the target of issue 4 is a ratio of at most 1.5.
 // Run it with: go test -run '^$' -bench 'StringMemoryVsRedis' -benchtime 1x ./server/
 func BenchmarkStringMemoryVsRedis(b *testing.B) {
-	redisAddr := memRedisServer(b)
+	_, redisPort := startRedisServer(b)
+	redisAddr := loopbackAddr(redisPort)
 	var ours, theirs float64
 	for i := 0; i < b.N; i++ {
 		n := startNode(b)

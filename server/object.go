@@ -75,10 +75,6 @@ func (s *Server) copyObject(o *keyspace.Object) (keyspace.Object, bool) {
 	return n, true
 }
 
-// lfuEnabled reports whether an LFU maxmemory-policy is selected. There is no maxmemory-policy directive
-// yet, so access times (LRU) are tracked and frequencies are not; the eviction work switches this.
-func (s *Server) lfuEnabled() bool { return false }
-
 const (
 	errLFUNotSelected = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	errLFUSelected    = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
@@ -115,21 +111,21 @@ func objectIdletimeCommand(c *Client, args [][]byte) {
 		c.Err(errLFUSelected)
 		return
 	}
-	idle := int64(s.lruClock()) - int64(o.LRU)
-	c.W().Int(max(idle, 0))
+	c.W().Int(int64(lruIdle(o.LRU, uint32(s.now.Unix()))))
 }
 
 func objectFreqCommand(c *Client, args [][]byte) {
 	s := c.srv
-	if o := s.objectLookup(c, args[2]); o == nil {
+	o := s.objectLookup(c, args[2])
+	if o == nil {
 		return
 	}
 	if !s.lfuEnabled() {
 		c.Err(errLFUNotSelected)
 		return
 	}
-	// unreachable until an LFU policy exists; the counter would live in Object.LRU
-	c.W().Int(0)
+	// the counter as it stands after the decay for the time without access; looking does not count
+	c.W().Int(int64(s.lfuCounter(o.LRU, s.now)))
 }
 
 var objectHelp = []string{

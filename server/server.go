@@ -73,6 +73,11 @@ type Server struct {
 	watched  map[watchKey]map[*Client]struct{}
 	pubsub   pubsubState
 	tracking trackingState // CLIENT TRACKING tables (tracking.go)
+	mem      memState      // memory accounting, eviction and lazy free (memory.go, evict.go, lazyfree.go)
+	prop     propState     // what the running call propagates to the AOF and replicas (propagate.go)
+	snap     snapState     // point-in-time snapshots in progress (snapshot.go)
+	persist  persistState  // RDB saves and loading (persist.go)
+	aof      aofState      // the append-only file (persist_aof.go)
 
 	// blocking commands: who waits on which key, and the keys signalled by the running command
 	blockedKeys  map[watchKey][]*Client
@@ -125,6 +130,8 @@ func New(opts Options) (*Server, error) {
 		lastSave:     time.Now(),
 		activeExpire: true,
 	}
+	s.persist.lastBgOK = true
+	s.persist.finalDone = true // nothing to save until the data set is loaded (Start)
 	s.reg.Version = Version
 	s.rng = mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	s.runID = randomHex(40)
@@ -201,6 +208,9 @@ func (s *Server) ShutdownRequested() <-chan struct{} { return s.shutdownReq }
 // Start opens the listeners, writes the pid file and starts the periodic tasks. Connections are served in
 // the background until Shutdown.
 func (s *Server) Start() error {
+	if err := s.loadOnStart(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	err := s.applyListenersLocked(true)
 	s.mu.Unlock()
@@ -239,6 +249,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Lock()
 		s.shuttingDown = true
 		s.lis.closeAll()
+		if !s.persist.finalDone {
+			// an owner that did not call PrepareShutdown (tests, embedding): save as SHUTDOWN would
+			_ = s.finalSave(false)
+			s.persist.finalDone = true
+		}
+		s.stopBgsave()
+		if err := s.detachAOF(); err != nil {
+			s.log.Warn().Err(err).Msg("Error closing the append only file")
+		}
 		close(s.done)
 		clients := make([]*Client, 0, len(s.clients))
 		for _, c := range s.clients {

@@ -16,7 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-var setReplyTable = []hsStep{
+var setReplyTable = []tableStep{
 	{cmd: "FLUSHALL", want: "OK"},
 	{cmd: "SADD s", want: "-ERR wrong number of arguments for 'sadd' command"},
 	{cmd: "SADD s 3 1 2 1", want: ":3"},
@@ -199,12 +199,13 @@ var setReplyTable = []hsStep{
 
 func TestSetCommands(t *testing.T) {
 	n := startNode(t)
-	runHSSteps(t, n.raw(), setReplyTable, false)
+	runTable(t, n.raw(), setReplyTable, false)
 }
 
 // TestSetTableOnRedis runs the set table on the real redis-server 7.0.
 func TestSetTableOnRedis(t *testing.T) {
-	runHSSteps(t, hsRedisRaw(t), setReplyTable, true)
+	ref, _ := startRedisServer(t)
+	runTable(t, ref, setReplyTable, true)
 }
 
 // TestSetEncodings follows a set through Valkey's encodings at the default thresholds (intset 512,
@@ -303,7 +304,7 @@ func hsShorten(s string) string {
 // SRANDMEMBER with a count and SMISMEMBER arrays.
 func TestSetRESP3(t *testing.T) {
 	n := startNode(t)
-	c := hsDial(t, n.addr)
+	c := n.raw()
 	c.do("HELLO", "3")
 	for _, st := range []struct{ cmd, want string }{
 		{"SADD s 2 1", ":2"},
@@ -315,16 +316,16 @@ func TestSetRESP3(t *testing.T) {
 		{"SINTER s nokey", "~[]"},
 		{"SRANDMEMBER s 5", `["1" "2"]`},
 		{"SRANDMEMBER nokey 5", "[]"},
-		{"SRANDMEMBER nokey", "(nil)"},
+		{"SRANDMEMBER nokey", "(null)"},
 		{"SMISMEMBER s 1 3", "[:1 :0]"},
 		{"SISMEMBER s 1", ":1"},
 		{"SSCAN s 0", `["0" ["1" "2"]]`},
 		{"SPOP nokey 3", "~[]"},
 		{"SPOP s 0", "~[]"},
 		{"SPOP s 5", `~["1" "2"]`},
-		{"SPOP s", "(nil)"},
+		{"SPOP s", "(null)"},
 	} {
-		if got := c.do(strings.Fields(st.cmd)...).String(); got != st.want {
+		if got := c.call(strings.Fields(st.cmd)...).typed(); got != st.want {
 			t.Errorf("%s: got %s, want %s", st.cmd, got, st.want)
 		}
 	}
@@ -336,11 +337,7 @@ func TestSetGoRedis(t *testing.T) {
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			ctx := context.Background()
-			c := n.client(func(o *redis.Options) {
-				o.Protocol = proto
-				o.Addr = n.tlsAddr
-				o.TLSConfig = n.tlsClientConfig(true)
-			})
+			c := n.tlsClient(proto)
 			c.FlushAll(ctx)
 			if v, err := c.SAdd(ctx, "s", 3, 1, 2, "a").Result(); err != nil || v != 4 {
 				t.Fatalf("SADD: %v %v", v, err)
@@ -520,7 +517,7 @@ func TestSetNotifications(t *testing.T) {
 		"sadd s", "srem s", "srem s", "del s", "sadd t", "sadd s", "spop s", "del s", "sadd s", "spop s", "del s",
 		"sadd s", "sunionstore d", "sdiffstore d", "del d", "srem t", "del t", "sadd s",
 	}
-	hsExpectEvents(t, sub, want)
+	expectKeyEvents(t, sub, want)
 }
 
 // TestSetWatchCopyAndKeys: set writes invalidate WATCH, COPY is deep in every encoding, and SINTERCARD's

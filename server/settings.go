@@ -48,8 +48,10 @@ type Settings struct {
 	ACLPubsubDefault string // acl-pubsub-default
 
 	// persistence directives that are accepted only at their "off" value until persistence exists
-	Save       string
-	AppendOnly bool
+	// Persist holds the RDB directives (persist_config.go).
+	Persist    persistSettings
+	// AOF holds the append-only file directives (persist_aof.go).
+	AOF aofSettings
 
 	// NotifyKeyspaceEvents is notify-keyspace-events as class bits (notify.go).
 	NotifyKeyspaceEvents int
@@ -67,6 +69,9 @@ type Settings struct {
 
 	// HLLSparseMaxBytes is hll-sparse-max-bytes (cmd_hll.go).
 	HLLSparseMaxBytes int64
+
+	// Memory holds maxmemory, its policy and tuning, and the lazyfree-lazy-* switches (memory_config.go).
+	Memory memorySettings
 
 	// OutputLimits is client-output-buffer-limit, by class: normal, replica, pubsub.
 	OutputLimits [3]obufLimit

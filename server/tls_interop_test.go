@@ -2,26 +2,11 @@ package server
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 )
-
-// redisCLIPath is the real redis-cli, or skips the test (fails with VALKEY_NODE_REQUIRE_INTEROP=1).
-func redisCLIPath(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("redis-cli")
-	if err == nil {
-		return p
-	}
-	if os.Getenv("VALKEY_NODE_REQUIRE_INTEROP") == "1" {
-		t.Fatal("redis-cli not found: install the Debian package redis-tools")
-	}
-	t.Skip("redis-cli not found: install the Debian package redis-tools")
-	return ""
-}
 
 // cliPing runs `redis-cli --tls ... PING` and returns its trimmed output and whether it printed PONG.
 func cliPing(t *testing.T, cli, addr, caFile string, certKey ...string) (string, bool) {
@@ -42,7 +27,7 @@ func cliPing(t *testing.T, cli, addr, caFile string, certKey ...string) (string,
 // client without a certificate and accepts a CA-signed one; optional accepts both; no accepts every
 // client; a certificate from another CA is refused in every mode that asks for one (yes, optional).
 func TestTLSAuthClientsMatrixRedisCLI(t *testing.T) {
-	cli := redisCLIPath(t)
+	cli := requireBinary(t, "redis-cli", "redis-tools")
 	pki := newTestPKI(t, "matrix CA")
 	other := newTestPKI(t, "another CA")
 	crt, key, _ := pki.pair("server", leafSpec{})

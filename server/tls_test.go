@@ -482,7 +482,7 @@ func TestTLSAutoReloadThroughNode(t *testing.T) {
 		t.Errorf("PING on the connection made before the reload: %s", got)
 	}
 
-	if openssl, ok := interopBinary(t, "openssl", "openssl"); ok {
+	if openssl, ok := optionalBinary(t, "openssl", "openssl"); ok {
 		if got := opensslServedSerial(t, openssl, n.tlsAddr, pki); got.Cmp(bCert.SerialNumber) != 0 {
 			t.Errorf("openssl s_client sees serial %X, want B's %X", got, bCert.SerialNumber)
 		}
@@ -536,21 +536,6 @@ func opensslServedSerial(t testing.TB, openssl, addr string, pki *testPKI) *big.
 		t.Fatalf("openssl x509 -serial printed %q", sout)
 	}
 	return serial
-}
-
-// interopBinary finds a real tool; missing, the caller skips that part (or the test fails with
-// VALKEY_NODE_REQUIRE_INTEROP=1).
-func interopBinary(t testing.TB, name, debianPackage string) (string, bool) {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p, true
-	}
-	if os.Getenv("VALKEY_NODE_REQUIRE_INTEROP") == "1" {
-		t.Fatalf("%s not found: install the Debian package %s", name, debianPackage)
-	}
-	t.Logf("%s not found, skipping the %s part: install the Debian package %s", name, name, debianPackage)
-	return "", false
 }
 
 // TestTLSAuthClientsCertificateRequest: with tls-auth-clients no the server sends no CertificateRequest,

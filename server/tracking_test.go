@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bufio"
-	"net"
 	"strings"
 	"testing"
 )
@@ -352,7 +350,7 @@ func TestTrackingErrors(t *testing.T) {
 
 // TestTrackingErrorsDiff runs the same table against the real redis-server.
 func TestTrackingErrorsDiff(t *testing.T) {
-	r := hsRedisRaw(t)
+	r, _ := startRedisServer(t)
 	got := runTrackingErrorTable(t, r)
 	for i := range trackingErrorTable {
 		if strings.Join(got[i], "\n") != strings.Join(trackingErrorWant[i], "\n") {
@@ -394,14 +392,6 @@ func TestTrackingMulti(t *testing.T) {
 }
 
 func TestTrackingMultiDiff(t *testing.T) {
-	addr := hsStartRedis(t)
-	dial := func() *rawConn {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return &rawConn{t: t, c: c, br: bufio.NewReader(c)}
-	}
-	trackingMultiScenario(t, dial(), dial())
+	a, port := startRedisServer(t)
+	trackingMultiScenario(t, a, dialRaw(t, loopbackAddr(port)))
 }

@@ -1,18 +1,14 @@
 package server
 
 import (
-	"bufio"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"net"
 	"os"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The differential test sends the same seeded random sequence of sorted set commands to the real
@@ -34,78 +30,6 @@ import (
 // drops the sign of -0, "ZADD new -0 a 1 <long member>" leaves a's score as "-0" in Valkey and "0" in
 // 7.0; the generator therefore puts a long member first, where both pick the skip list at once.
 
-// zrnode is a parsed reply.
-type zrnode struct {
-	kind  byte // '+', '-', ':', '$', ',', '*', '%', '~', '_', '#'
-	s     string
-	elems []zrnode
-}
-
-func zreadReply(br *bufio.Reader) (zrnode, error) {
-	line, err := br.ReadString('\n')
-	if err != nil {
-		return zrnode{}, err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	if line == "" {
-		return zrnode{}, fmt.Errorf("empty reply line")
-	}
-	k, rest := line[0], line[1:]
-	switch k {
-	case '+', '-', ':', ',', '#':
-		return zrnode{kind: k, s: rest}, nil
-	case '_':
-		return zrnode{kind: '_'}, nil
-	case '$', '=':
-		n, _ := strconv.Atoi(rest)
-		if n < 0 {
-			return zrnode{kind: '_'}, nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := ioReadFull(br, buf); err != nil {
-			return zrnode{}, err
-		}
-		return zrnode{kind: '$', s: string(buf[:n])}, nil
-	case '*', '%', '~', '>':
-		n, _ := strconv.Atoi(rest)
-		if n < 0 {
-			return zrnode{kind: '_'}, nil
-		}
-		if k == '%' {
-			n *= 2
-		}
-		out := zrnode{kind: '*'}
-		for i := 0; i < n; i++ {
-			e, err := zreadReply(br)
-			if err != nil {
-				return zrnode{}, err
-			}
-			out.elems = append(out.elems, e)
-		}
-		if k == '~' || k == '%' {
-			out.kind = k
-		}
-		return out, nil
-	}
-	return zrnode{}, fmt.Errorf("unexpected reply line %q", line)
-}
-
-func (r zrnode) String() string {
-	switch r.kind {
-	case '_':
-		return "(nil)"
-	case '$':
-		return strconv.Quote(r.s)
-	case '*', '%', '~':
-		parts := make([]string, len(r.elems))
-		for i, e := range r.elems {
-			parts[i] = e.String()
-		}
-		return "[" + strings.Join(parts, " ") + "]"
-	}
-	return string(r.kind) + r.s
-}
-
 func zsameFloatText(a, b string) bool {
 	fa, ea := strconv.ParseFloat(a, 64)
 	fb, eb := strconv.ParseFloat(b, 64)
@@ -113,11 +37,11 @@ func zsameFloatText(a, b string) bool {
 }
 
 // zsameReply compares two replies with the double normalisation described above.
-func zsameReply(a, b zrnode) bool {
+func zsameReply(a, b respNode) bool {
 	if a.kind != b.kind || len(a.elems) != len(b.elems) {
 		return false
 	}
-	if a.s != b.s && !((a.kind == '$' || a.kind == ',') && zsameFloatText(a.s, b.s)) {
+	if a.str != b.str && !((a.kind == '$' || a.kind == ',') && zsameFloatText(a.str, b.str)) {
 		return false
 	}
 	for i := range a.elems {
@@ -126,80 +50,6 @@ func zsameReply(a, b zrnode) bool {
 		}
 	}
 	return true
-}
-
-// zdiffConn is one connection of the differential test.
-type zdiffConn struct {
-	c  net.Conn
-	br *bufio.Reader
-}
-
-func zdialDiff(t *testing.T, addr string) *zdiffConn {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &zdiffConn{c: c, br: bufio.NewReader(c)}
-}
-
-func (d *zdiffConn) do(t *testing.T, args ...string) zrnode {
-	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	d.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := d.c.Write([]byte(b.String())); err != nil {
-		t.Fatal(err)
-	}
-	r, err := zreadReply(d.br)
-	if err != nil {
-		t.Fatalf("%v: reading reply: %v", args, err)
-	}
-	return r
-}
-
-// zrequireInterop skips (or, with VALKEY_NODE_REQUIRE_INTEROP=1, fails) when a binary is missing.
-func zrequireInterop(t *testing.T, bin, pkg string) {
-	t.Helper()
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("VALKEY_NODE_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("%s is required: install the Debian package %s", bin, pkg)
-		}
-		t.Skipf("%s not found: install the Debian package %s", bin, pkg)
-	}
-}
-
-// zstartRedis runs the real redis-server on a free loopback port for the test.
-func zstartRedis(t *testing.T) string {
-	t.Helper()
-	zrequireInterop(t, "/usr/bin/redis-server", "redis-server")
-	port := freePort(t)
-	cmd := exec.Command("/usr/bin/redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--daemonize", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // zgen generates the command sequence.
@@ -571,17 +421,17 @@ func (g *zgen) next() []string {
 
 // zscanAll runs ZSCAN to completion and returns the items (deduplicated, sorted by member), or the
 // error reply.
-func zscanAll(t *testing.T, d *zdiffConn, key string, extra []string) zrnode {
+func zscanAll(t *testing.T, d *rawConn, key string, extra []string) respNode {
 	cursor := "0"
-	items := map[string]zrnode{}
+	items := map[string]respNode{}
 	for i := 0; i < 10000; i++ {
-		r := d.do(t, append([]string{"ZSCAN", key, cursor, "COUNT", "3"}, extra...)...)
+		r := d.call(append([]string{"ZSCAN", key, cursor, "COUNT", "3"}, extra...)...)
 		if r.kind != '*' {
 			return r
 		}
-		cursor = r.elems[0].s
+		cursor = r.elems[0].str
 		for j := 0; j+1 < len(r.elems[1].elems); j += 2 {
-			items[r.elems[1].elems[j].s] = r.elems[1].elems[j+1]
+			items[r.elems[1].elems[j].str] = r.elems[1].elems[j+1]
 		}
 		if cursor == "0" {
 			break
@@ -592,22 +442,22 @@ func zscanAll(t *testing.T, d *zdiffConn, key string, extra []string) zrnode {
 		members = append(members, m)
 	}
 	sort.Strings(members)
-	out := zrnode{kind: '*'}
+	out := respNode{kind: '*'}
 	for _, m := range members {
-		out.elems = append(out.elems, zrnode{kind: '$', s: m}, items[m])
+		out.elems = append(out.elems, respNode{kind: '$', str: m}, items[m])
 	}
 	return out
 }
 
 // zrandShape reduces a ZRANDMEMBER reply to what both servers must agree on.
-func zrandShape(r zrnode) string {
+func zrandShape(r respNode) string {
 	switch r.kind {
 	case '*':
 		return fmt.Sprintf("array of %d", len(r.elems))
 	case '$':
 		return "member"
 	}
-	return r.String()
+	return r.typed()
 }
 
 func TestZSetDifferential(t *testing.T) {
@@ -616,27 +466,28 @@ func TestZSetDifferential(t *testing.T) {
 		seed, _ = strconv.ParseUint(s, 10, 64)
 	}
 	t.Logf("seed %d (set VALKEY_NODE_DIFF_SEED to replay another)", seed)
-	redisAddr := zstartRedis(t)
+	_, redisPort := startRedisServer(t)
+	redisAddr := loopbackAddr(redisPort)
 	n := startNode(t)
 	// round 0 runs with the default thresholds; round 1 with tiny ones (set through the old alias
 	// names), so that the skip list form and the conversions are exercised as much as the small form
 	rounds := [][]string{nil, {"zset-max-ziplist-entries", "6", "zset-max-ziplist-value", "10"}}
 	const perRound = 2500
 	for round, cfg := range rounds {
-		ref2, our2 := zdialDiff(t, redisAddr), zdialDiff(t, n.addr)
-		ref3, our3 := zdialDiff(t, redisAddr), zdialDiff(t, n.addr)
-		ref3.do(t, "HELLO", "3")
-		our3.do(t, "HELLO", "3")
-		for _, d := range []*zdiffConn{ref2, our2} {
-			if r := d.do(t, "FLUSHALL"); r.s != "OK" {
+		ref2, our2 := dialRaw(t, redisAddr), dialRaw(t, n.addr)
+		ref3, our3 := dialRaw(t, redisAddr), dialRaw(t, n.addr)
+		ref3.call("HELLO", "3")
+		our3.call("HELLO", "3")
+		for _, d := range []*rawConn{ref2, our2} {
+			if r := d.call("FLUSHALL"); r.str != "OK" {
 				t.Fatalf("FLUSHALL: %v", r)
 			}
 			if cfg != nil {
-				if r := d.do(t, append([]string{"CONFIG", "SET"}, cfg...)...); r.s != "OK" {
+				if r := d.call(append([]string{"CONFIG", "SET"}, cfg...)...); r.str != "OK" {
 					t.Fatalf("CONFIG SET: %v", r)
 				}
 			}
-			d.do(t, "SET", "str", "x")
+			d.call("SET", "str", "x")
 		}
 		g := &zgen{rng: rand.New(rand.NewPCG(seed, uint64(round)))}
 		for i := 0; i < perRound; i++ {
@@ -645,28 +496,28 @@ func TestZSetDifferential(t *testing.T) {
 			if g.n(3) == 0 {
 				ref, our = ref3, our3
 			}
-			var a, b zrnode
+			var a, b respNode
 			same := false
 			switch args[0] {
 			case "ZSCAN-FULL":
 				a, b = zscanAll(t, ref, args[1], args[2:]), zscanAll(t, our, args[1], args[2:])
 				same = zsameReply(a, b)
 			case "ZRANDMEMBER":
-				a, b = ref.do(t, args...), our.do(t, args...)
+				a, b = ref.call(args...), our.call(args...)
 				same = zrandShape(a) == zrandShape(b)
 			default:
-				a, b = ref.do(t, args...), our.do(t, args...)
+				a, b = ref.call(args...), our.call(args...)
 				same = zsameReply(a, b)
 			}
 			if !same {
-				t.Fatalf("round %d command %d %q:\n redis-server: %v\n valkey-node:  %v", round, i, args, a, b)
+				t.Fatalf("round %d command %d %q:\n redis-server: %s\n valkey-node:  %s", round, i, args, a.typed(), b.typed())
 			}
 			if i%250 == 249 {
 				// the whole state must agree too
 				for _, k := range append(append([]string{"dst"}, zgenScoreKeys...), zgenLexKeys...) {
-					a, b := ref2.do(t, "ZRANGE", k, "0", "-1", "WITHSCORES"), our2.do(t, "ZRANGE", k, "0", "-1", "WITHSCORES")
+					a, b := ref2.call("ZRANGE", k, "0", "-1", "WITHSCORES"), our2.call("ZRANGE", k, "0", "-1", "WITHSCORES")
 					if !zsameReply(a, b) {
-						t.Fatalf("round %d after %d commands, key %s:\n redis-server: %v\n valkey-node:  %v", round, i+1, k, a, b)
+						t.Fatalf("round %d after %d commands, key %s:\n redis-server: %s\n valkey-node:  %s", round, i+1, k, a.typed(), b.typed())
 					}
 				}
 			}

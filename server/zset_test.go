@@ -1,11 +1,9 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,44 +14,14 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// zcase is one command of an exact-reply table: the arguments (split on spaces; <empty> stands for an
-// empty argument) and the reply as rawConn renders it. valkeyOnly marks what redis-server 7.0 does not have
-// (or answers differently on purpose), which TestZSetTablesOnRedis leaves out.
-type zcase struct {
-	cmd, want  string
-	valkeyOnly bool
-}
-
-func zargs(cmd string) []string {
-	f := strings.Fields(cmd)
-	for i, a := range f {
-		if a == "<empty>" {
-			f[i] = ""
-		}
-	}
-	return f
-}
-
-func runZCases(t *testing.T, r *rawConn, cases []zcase, skipValkeyOnly bool) {
-	t.Helper()
-	for _, c := range cases {
-		if skipValkeyOnly && c.valkeyOnly {
-			continue
-		}
-		if got := r.do(zargs(c.cmd)...); got != c.want {
-			t.Errorf("%s: got %s, want %s", c.cmd, got, c.want)
-		}
-	}
-}
-
 var long65 = strings.Repeat("x", 65)
 
 // zsetTables are the exact-reply tables, by topic. Each runs on an empty database.
 var zsetTables = []struct {
 	name  string
-	cases []zcase
+	cases []tableStep
 }{
-	{"zadd", []zcase{
+	{"zadd", []tableStep{
 		{cmd: "ZADD z 1 a", want: ":1"},
 		{cmd: "ZADD z 1 a 2 b", want: ":1"},
 		{cmd: "ZADD z CH 3 a 2 b 1 c", want: ":2"},
@@ -101,7 +69,7 @@ var zsetTables = []struct {
 		{cmd: "ZADD z nan a", want: "-ERR value is not a valid float"},
 		{cmd: "ZADD z 1e400 a", want: "-ERR value is not a valid float"},
 		{cmd: "ZADD z 1e-400 a", want: "-ERR value is not a valid float"},
-		{cmd: "ZADD z <empty> a", want: "-ERR value is not a valid float"},
+		{cmd: `ZADD z "" a`, want: "-ERR value is not a valid float"},
 		{cmd: "ZADD z 1 a abc b", want: "-ERR value is not a valid float"},
 		{cmd: "ZSCORE z a", want: `"100"`},
 		{cmd: "ZINCRBY z abc a", want: "-ERR value is not a valid float"},
@@ -119,7 +87,7 @@ var zsetTables = []struct {
 		{cmd: "ZREM one a a", want: ":1"},
 		{cmd: "EXISTS one", want: ":0"},
 	}},
-	{"read", []zcase{
+	{"read", []tableStep{
 		{cmd: "ZADD r 1 a 2 b 3 c 4 d 5 e", want: ":5"},
 		{cmd: "SET s x", want: "OK"},
 		{cmd: "ZCARD r", want: ":5"},
@@ -152,7 +120,7 @@ var zsetTables = []struct {
 		{cmd: "ZCOUNT r (3 3", want: ":0"},
 		{cmd: "ZCOUNT r 3 3", want: ":1"},
 		{cmd: "ZCOUNT r ( 1", want: ":1"},
-		{cmd: "ZCOUNT r <empty> 1", want: ":1"},
+		{cmd: `ZCOUNT r "" 1`, want: ":1"},
 		{cmd: "ZCOUNT r 0x2 +inf", want: ":4"},
 		{cmd: "ZCOUNT r a 1", want: "-ERR min or max is not a float"},
 		{cmd: "ZCOUNT r 1 nan", want: "-ERR min or max is not a float"},
@@ -161,7 +129,7 @@ var zsetTables = []struct {
 		{cmd: "ZCOUNT s 0 1", want: "-WRONGTYPE Operation against a key holding the wrong kind of value"},
 		{cmd: "ZCOUNT s a 1", want: "-ERR min or max is not a float"},
 	}},
-	{"lex", []zcase{
+	{"lex", []tableStep{
 		{cmd: "ZADD lx 0 a 0 b 0 c 0 d 0 e", want: ":5"},
 		{cmd: "ZLEXCOUNT lx - +", want: ":5"},
 		{cmd: "ZLEXCOUNT lx [b [d", want: ":3"},
@@ -174,7 +142,7 @@ var zsetTables = []struct {
 		{cmd: "ZLEXCOUNT lx [ +", want: ":5"},
 		{cmd: "ZLEXCOUNT lx a b", want: "-ERR min or max not valid string range item"},
 		{cmd: "ZLEXCOUNT lx [a +b", want: "-ERR min or max not valid string range item"},
-		{cmd: "ZLEXCOUNT lx <empty> +", want: "-ERR min or max not valid string range item"},
+		{cmd: `ZLEXCOUNT lx "" +`, want: "-ERR min or max not valid string range item"},
 		{cmd: "ZLEXCOUNT nokey - +", want: ":0"},
 		{cmd: "ZRANGEBYLEX lx - +", want: `["a" "b" "c" "d" "e"]`},
 		{cmd: "ZRANGEBYLEX lx [b + LIMIT 1 2", want: `["c" "d"]`},
@@ -195,7 +163,7 @@ var zsetTables = []struct {
 		{cmd: "ZREMRANGEBYLEX lx - +", want: ":3"},
 		{cmd: "EXISTS lx", want: ":0"},
 	}},
-	{"range", []zcase{
+	{"range", []tableStep{
 		{cmd: "ZADD r 1 a 2 b 3 c 4 d 5 e", want: ":5"},
 		{cmd: "SET s x", want: "OK"},
 		{cmd: "ZRANGE r 0 -1", want: `["a" "b" "c" "d" "e"]`},
@@ -258,7 +226,7 @@ var zsetTables = []struct {
 		{cmd: "ZRANGESTORE dst s 0 -1", want: "-WRONGTYPE Operation against a key holding the wrong kind of value"},
 		{cmd: "ZRANGESTORE dst r 0", want: "-ERR wrong number of arguments for 'zrangestore' command"},
 	}},
-	{"remrange", []zcase{
+	{"remrange", []tableStep{
 		{cmd: "ZADD rm 1 a 2 b 3 c 4 d 5 e 6 f", want: ":6"},
 		{cmd: "SET s x", want: "OK"},
 		{cmd: "ZREMRANGEBYRANK rm 0 1", want: ":2"},
@@ -275,7 +243,7 @@ var zsetTables = []struct {
 		{cmd: "ZREMRANGEBYRANK nokey 0 -1", want: ":0"},
 		{cmd: "ZREMRANGEBYSCORE s 0 1", want: "-WRONGTYPE Operation against a key holding the wrong kind of value"},
 	}},
-	{"pop", []zcase{
+	{"pop", []tableStep{
 		{cmd: "ZADD p 1 a 2 b 3 c 4 d", want: ":4"},
 		{cmd: "SET s x", want: "OK"},
 		{cmd: "ZPOPMIN p", want: `["a" "1"]`},
@@ -317,7 +285,7 @@ var zsetTables = []struct {
 		{cmd: "BZMPOP 0 0 p MIN", want: "-ERR numkeys should be greater than 0"},
 		{cmd: "BZMPOP x 1 p FOO", want: "-ERR syntax error"},
 	}},
-	{"randmember", []zcase{
+	{"randmember", []tableStep{
 		{cmd: "ZADD q 1 a 2 b 3 c", want: ":3"},
 		{cmd: "ZADD one 7 only", want: ":1"},
 		{cmd: "SET s x", want: "OK"},
@@ -340,7 +308,7 @@ var zsetTables = []struct {
 		{cmd: "ZRANDMEMBER s", want: "-WRONGTYPE Operation against a key holding the wrong kind of value"},
 		{cmd: "ZRANDMEMBER s x", want: "-ERR value is not an integer or out of range"},
 	}},
-	{"algebra", []zcase{
+	{"algebra", []tableStep{
 		{cmd: "ZADD u1 1 a 2 b 3 c", want: ":3"},
 		{cmd: "ZADD u2 10 b 20 c 30 d", want: ":3"},
 		{cmd: "SET s x", want: "OK"},
@@ -407,7 +375,7 @@ var zsetTables = []struct {
 		{cmd: "ZUNION 1 i1 WEIGHTS 0 WITHSCORES", want: `["a" "0"]`},
 		{cmd: "ZINTER 2 i1 i2 AGGREGATE MIN WITHSCORES", want: `["a" "-inf"]`},
 	}},
-	{"scan", []zcase{
+	{"scan", []tableStep{
 		{cmd: "ZADD q 1 a 2 b 3 c", want: ":3"},
 		{cmd: "SET s x", want: "OK"},
 		{cmd: "ZSCAN q 0", want: `["0" ["a" "1" "b" "2" "c" "3"]]`},
@@ -423,7 +391,7 @@ var zsetTables = []struct {
 		{cmd: "ZSCAN s 0", want: "-WRONGTYPE Operation against a key holding the wrong kind of value"},
 		{cmd: "ZSCAN q 0 NOSCORES", want: `["0" ["a" "b" "c"]]`, valkeyOnly: true},
 	}},
-	{"encoding", []zcase{
+	{"encoding", []tableStep{
 		{cmd: "ZADD e1 1 a", want: ":1"},
 		{cmd: "OBJECT ENCODING e1", want: `"listpack"`},
 		{cmd: "ZADD e2 1 " + long65, want: ":1"},
@@ -467,7 +435,7 @@ func TestZSetTables(t *testing.T) {
 		t.Run(tb.name, func(t *testing.T) {
 			r := n.raw()
 			mustDo(t, r, "OK", "FLUSHALL")
-			runZCases(t, r, tb.cases, false)
+			runTable(t, r, tb.cases, false)
 		})
 	}
 }
@@ -475,13 +443,12 @@ func TestZSetTables(t *testing.T) {
 // TestZSetTablesOnRedis runs the same tables on the real redis-server 7.0, leaving out the rows marked
 // valkeyOnly: it shows the expected replies are the real ones, not our reading of the spec.
 func TestZSetTablesOnRedis(t *testing.T) {
-	addr := zstartRedis(t)
+	_, port := startRedisServer(t)
 	for _, tb := range zsetTables {
 		t.Run(tb.name, func(t *testing.T) {
-			d := zdialDiff(t, addr)
-			r := &rawConn{t: t, c: d.c, br: d.br}
+			r := dialRaw(t, loopbackAddr(port))
 			mustDo(t, r, "OK", "FLUSHALL")
-			runZCases(t, r, tb.cases, true)
+			runTable(t, r, tb.cases, true)
 		})
 	}
 }
@@ -494,7 +461,7 @@ func TestZSetRESP3(t *testing.T) {
 	if got := r.do("HELLO", "3"); !strings.HasPrefix(got, "[") {
 		t.Fatalf("HELLO 3: %s", got)
 	}
-	runZCases(t, r, []zcase{
+	runTable(t, r, []tableStep{
 		{cmd: "ZADD r 1 a 2.5 b 3 c", want: ":3"},
 		{cmd: "ZSCORE r b", want: ",2.5"},
 		{cmd: "ZSCORE r nosuch", want: "(nil)"},
@@ -529,11 +496,7 @@ func TestZSetGoRedis(t *testing.T) {
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			ctx := context.Background()
-			c := n.client(func(o *redis.Options) {
-				o.Protocol = proto
-				o.Addr = n.tlsAddr
-				o.TLSConfig = n.tlsClientConfig(true)
-			})
+			c := n.tlsClient(proto)
 			c.FlushAll(ctx)
 			if v, err := c.ZAdd(ctx, "z", redis.Z{Score: 1, Member: "a"}, redis.Z{Score: 2.5, Member: "b"}, redis.Z{Score: 3, Member: "c"}).Result(); err != nil || v != 3 {
 				t.Fatalf("ZADD: %v %v", v, err)
@@ -896,22 +859,12 @@ func TestZSetNotifications(t *testing.T) {
 		"ZREMRANGEBYLEX z - +", "ZADD z 1 a", "ZUNIONSTORE d 1 z", "ZINTERSTORE d 2 z nokey", "ZRANGESTORE d z 0 0",
 		"ZDIFFSTORE d 1 z", "ZMPOP 1 z MIN",
 	} {
-		r.do(zargs(c)...)
+		r.do(strings.Fields(c)...)
 	}
 	want := []string{"zadd z", "zincr z", "zincr z", "zrem z", "zpopmax z", "del z", "zadd z", "zremrangebyscore z",
 		"zremrangebyrank z", "zremrangebylex z", "del z", "zadd z", "zunionstore d", "del d", "zrangestore d",
 		"zdiffstore d", "zpopmin z", "del z"}
-	for i, w := range want {
-		got := sub.reply()
-		parts := strings.Fields(strings.Trim(got, "[]"))
-		if len(parts) != 4 {
-			t.Fatalf("event %d: %s", i, got)
-		}
-		ev := strings.TrimPrefix(strings.Trim(parts[2], `"`), "__keyevent@0__:") + " " + strings.Trim(parts[3], `"`)
-		if ev != w {
-			t.Fatalf("event %d: got %q, want %q", i, ev, w)
-		}
-	}
+	expectKeyEvents(t, sub, want)
 }
 
 // TestZSetWatchCopyAndKeys: writes invalidate WATCH, COPY makes an independent copy, and the movable-key
@@ -945,18 +898,14 @@ func TestZSetWatchCopyAndKeys(t *testing.T) {
 		mustDo(t, a, ":1", "ZRANK", src, "q")
 	}
 
-	for _, c := range []zcase{
+	runTable(t, a, []tableStep{
 		{cmd: "COMMAND GETKEYS ZUNIONSTORE dst 2 a b WEIGHTS 1 2", want: `["dst" "a" "b"]`},
 		{cmd: "COMMAND GETKEYS ZINTER 3 a b c", want: `["a" "b" "c"]`},
 		{cmd: "COMMAND GETKEYS ZMPOP 2 a b MIN", want: `["a" "b"]`},
 		{cmd: "COMMAND GETKEYS BZMPOP 0 1 a MAX", want: `["a"]`},
 		{cmd: "COMMAND GETKEYS BZPOPMIN a b 0", want: `["a" "b"]`},
 		{cmd: "COMMAND GETKEYS ZRANGESTORE dst src 0 -1", want: `["dst" "src"]`},
-	} {
-		if got := a.do(zargs(c.cmd)...); got != c.want {
-			t.Errorf("%s: got %s, want %s", c.cmd, got, c.want)
-		}
-	}
+	}, false)
 }
 
 func BenchmarkZAdd(b *testing.B) {
@@ -993,77 +942,18 @@ func BenchmarkZRangeByScore(b *testing.B) {
 	}, setup)
 }
 
-// benchZCommands sends b.N commands in pipelines of 16 over one connection (the -P 16 shape) and skips
-// over every reply without decoding it, so that the figures are the server's (parsing, execution, reply
-// encoding, the socket): allocations are counted for the whole process, client included.
+// benchZCommands sends b.N commands in pipelines of 16 over one connection (the -P 16 shape), cycling
+// through 256 pipelines of gen's commands, and skips over every reply without decoding it, so that the
+// figures are the server's: allocations are counted for the whole process, client included.
 func benchZCommands(b *testing.B, gen func(i int) []string, setup []string) {
 	n := startNode(b)
 	if setup != nil {
 		n.raw().do(setup...)
 	}
-	conn, err := net.Dial("tcp", n.addr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	br := bufio.NewReaderSize(conn, 64*1024)
 	const depth = 16
 	batches := make([][]byte, 256)
 	for i := range batches {
-		var sb strings.Builder
-		for j := 0; j < depth; j++ {
-			args := gen(i*depth + j)
-			fmt.Fprintf(&sb, "*%d\r\n", len(args))
-			for _, a := range args {
-				fmt.Fprintf(&sb, "$%d\r\n%s\r\n", len(a), a)
-			}
-		}
-		batches[i] = []byte(sb.String())
+		batches[i] = respPipeline(depth, func(j int) []string { return gen(i*depth + j) })
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i += depth {
-		if _, err := conn.Write(batches[(i/depth)%len(batches)]); err != nil {
-			b.Fatal(err)
-		}
-		for j := 0; j < depth; j++ {
-			if err := zskipReply(br); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-}
-
-// zskipReply reads one reply of any type without keeping it.
-func zskipReply(br *bufio.Reader) error {
-	line, err := br.ReadSlice('\n')
-	if err != nil {
-		return err
-	}
-	switch line[0] {
-	case '$':
-		n := 0
-		for _, c := range line[1 : len(line)-2] {
-			if c == '-' {
-				return nil
-			}
-			n = n*10 + int(c-'0')
-		}
-		_, err = br.Discard(n + 2)
-		return err
-	case '*':
-		n := 0
-		for _, c := range line[1 : len(line)-2] {
-			if c == '-' {
-				return nil
-			}
-			n = n*10 + int(c-'0')
-		}
-		for i := 0; i < n; i++ {
-			if err := zskipReply(br); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	benchPipelined(b, n.addr, depth, [][][]byte{batches})
 }

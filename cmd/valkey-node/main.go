@@ -140,11 +140,20 @@ func serve(args []string, stderr io.Writer) int {
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sig)
 	log := srv.Logger()
-	select {
-	case s := <-sig:
-		log.Warn().Str("signal", s.String()).Msg("Received signal, scheduling shutdown...")
-	case <-srv.ShutdownRequested():
-		log.Warn().Msg("User requested shutdown...")
+wait:
+	for {
+		select {
+		case s := <-sig:
+			log.Warn().Str("signal", s.String()).Msg("Received signal, scheduling shutdown...")
+			// as Valkey: when the final save fails the node keeps running rather than lose the data
+			if err := srv.PrepareShutdown(); err != nil {
+				log.Warn().Err(err).Msg("Error trying to save the DB, can't exit. SIGTERM received but errors trying to shut down the server, check the logs for more information")
+				continue
+			}
+			break wait
+		case <-srv.ShutdownRequested():
+			break wait
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

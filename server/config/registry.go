@@ -17,6 +17,12 @@ import (
 // replaces the default instead of adding to it.
 type Resetter interface{ Reset() }
 
+func resetValue(d *Directive) {
+	if rs, ok := d.Value.(Resetter); ok {
+		rs.Reset()
+	}
+}
+
 // Registry is the table of directives of one node.
 type Registry struct {
 	list   []*Directive
@@ -52,6 +58,7 @@ func (r *Registry) All() []*Directive { return r.list }
 // SetDefaults stores every directive's default value.
 func (r *Registry) SetDefaults() error {
 	for _, d := range r.list {
+		resetValue(d)
 		if err := d.Value.Set(defaultArgs(d)); err != nil {
 			return fmt.Errorf("default of %s: %w", d.Name, err)
 		}
@@ -265,12 +272,14 @@ func (r *Registry) Set(pairs [][2]string, onFail func(name string, err error)) e
 	restore := func() {
 		for i, d := range ds {
 			if changed[i] {
+				resetValue(d)
 				_ = d.Value.Set(argsFor(d, old[i]))
 			}
 		}
 	}
 	for i, d := range ds {
 		old[i] = d.Value.Get()
+		resetValue(d) // CONFIG SET replaces a repeatable value, it does not add to it
 		if err := d.Value.Set(argsFor(d, pairs[i][1])); err != nil {
 			restore()
 			return setFailed(pairs[i][0], err.Error())

@@ -33,6 +33,9 @@ type Object struct {
 	// NoIntEnc marks a string stored without trying the integer encoding (INCRBYFLOAT results): Valkey
 	// reports it as "embstr" or "raw" by length even when it reads as an integer.
 	NoIntEnc bool
+	// SnapGen is the generation of the snapshot that holds a copy of this object's header, so a write
+	// must Unshare it first (share.go); 0 when no snapshot shares it.
+	SnapGen uint8
 	// LRU is the last access time in seconds of the server clock (OBJECT IDLETIME); with an LFU policy it
 	// holds the access counter instead.
 	LRU uint32
@@ -133,8 +136,9 @@ func (db *DB) Delete(key []byte) bool {
 // Flush removes every key and returns how many there were.
 func (db *DB) Flush() int {
 	n := db.keys.Len()
-	db.keys.Clear()
-	db.expires.Clear()
+	// new tables rather than clearing the old ones: a snapshot or a lazy free may still walk those
+	db.keys = NewDict[Object]()
+	db.expires = NewDict[int64]()
 	return n
 }
 

@@ -13,6 +13,9 @@ import "math/rand/v2"
 type Hash struct {
 	lp   packed
 	dict *Dict[[]byte]
+	// dictBytes is what the hashtable's entries hold (entry, field, value), kept up to date by Set,
+	// Delete and the conversion so that MemUsage is O(1) (memusage.go).
+	dictBytes int
 }
 
 // HashLimits are hash-max-listpack-entries and hash-max-listpack-value.
@@ -80,15 +83,19 @@ func (h *Hash) Set(field, value []byte, lim HashLimits) bool {
 	}
 	if h.dict != nil {
 		if v := h.dict.Get(field); v != nil {
+			old := cap(*v)
 			// reuse the old value's memory unless that would keep much of it unused
 			if c := cap(*v); c >= len(value) && c <= 2*len(value)+16 {
 				*v = append((*v)[:0], value...)
 			} else {
 				*v = append([]byte(nil), value...)
 			}
+			h.dictBytes += AllocSize(cap(*v)) - AllocSize(old)
 			return false
 		}
-		h.dict.Put(string(field), append([]byte(nil), value...))
+		nv := append([]byte(nil), value...)
+		h.dict.Put(string(field), nv)
+		h.dictBytes += hashFieldBytes(len(field), cap(nv))
 		return true
 	}
 	if off := h.lp.find(field, 2); off >= 0 {
@@ -112,7 +119,11 @@ func (h *Hash) Set(field, value []byte, lim HashLimits) bool {
 // command layer deletes the key.
 func (h *Hash) Delete(field []byte) bool {
 	if h.dict != nil {
-		return h.dict.Delete(field)
+		v, ok := h.dict.take(field)
+		if ok {
+			h.dictBytes -= hashFieldBytes(len(field), cap(v))
+		}
+		return ok
 	}
 	off := h.lp.find(field, 2)
 	if off < 0 {
@@ -132,8 +143,11 @@ func (h *Hash) ToHashtable() {
 	if n := h.lp.n / 2; n > 0 {
 		d.resize(n)
 	}
+	h.dictBytes = 0
 	h.rangePacked(func(f, v []byte) bool {
-		d.Put(string(f), append([]byte(nil), v...))
+		nv := append([]byte(nil), v...)
+		d.Put(string(f), nv)
+		h.dictBytes += hashFieldBytes(len(f), cap(nv))
 		return true
 	})
 	h.dict = d
@@ -209,7 +223,9 @@ func (h *Hash) Clone() any {
 	n.dict = NewDict[[]byte]()
 	n.dict.resize(h.dict.Len())
 	h.dict.Range(func(k string, v *[]byte) bool {
-		n.dict.Put(k, append([]byte(nil), *v...))
+		nv := append([]byte(nil), *v...)
+		n.dict.Put(k, nv)
+		n.dictBytes += hashFieldBytes(len(k), cap(nv))
 		return true
 	})
 	return n

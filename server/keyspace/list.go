@@ -29,6 +29,9 @@ type List struct {
 	// spare is the buffer of the last node a quicklist dropped, reused for the next node it creates, so
 	// that a queue (push at one end, pop at the other) does not allocate in the steady state.
 	spare []byte
+	// bufBytes is the allocated size of every node buffer and of spare, kept up to date by each change
+	// so that MemUsage is O(1) (memusage.go).
+	bufBytes int
 }
 
 // NewList returns an empty list in the listpack encoding.
@@ -122,6 +125,7 @@ func (l *List) node(i int) *listNode { return &l.arr[int(l.lo)+i] }
 
 // insertNode makes nd node number i (0 <= i <= nodes).
 func (l *List) insertNode(i int, nd listNode) {
+	l.bufBytes += AllocSize(cap(nd.buf))
 	nn := l.nodes()
 	switch {
 	case i == 0 && l.lo > 0:
@@ -169,7 +173,11 @@ func (l *List) removeNode(i int) {
 	nn := l.nodes()
 	at := int(l.lo) + i
 	if nd := &l.arr[at]; l.quick && !nd.plain && cap(nd.buf) <= 1<<16 {
+		// the node's buffer stays counted, as the spare; the spare it replaces is dropped
+		l.bufBytes -= AllocSize(cap(l.spare))
 		l.spare = nd.buf[:0]
+	} else {
+		l.bufBytes -= AllocSize(cap(nd.buf))
 	}
 	if i < nn/2 {
 		copy(l.arr[l.lo+1:at+1], l.arr[l.lo:at])
@@ -212,6 +220,8 @@ func newListNode() listNode { return listNode{sz: listLpEmpty} }
 func (l *List) newNode() listNode {
 	n := newListNode()
 	if l.spare != nil {
+		// counted again when the node is inserted, with whatever capacity it has by then
+		l.bufBytes -= AllocSize(cap(l.spare))
 		n.buf, l.spare = l.spare, nil
 	}
 	return n
@@ -234,7 +244,10 @@ func (l *List) allowInsert(n *listNode, vlen int) bool {
 func (l *List) PushFront(v []byte) {
 	l.count++
 	if l.nodes() > 0 && (!l.quick || l.allowInsert(l.node(0), len(v))) {
-		l.node(0).pushFront(v)
+		n := l.node(0)
+		c0 := cap(n.buf)
+		n.pushFront(v)
+		l.recharge(c0, n)
 		return
 	}
 	if l.quick && listIsLarge(len(v), int(l.fill)) {
@@ -251,7 +264,10 @@ func (l *List) PushBack(v []byte) {
 	l.count++
 	last := l.nodes() - 1
 	if last >= 0 && (!l.quick || l.allowInsert(l.node(last), len(v))) {
-		l.node(last).pushBack(v)
+		n := l.node(last)
+		c0 := cap(n.buf)
+		n.pushBack(v)
+		l.recharge(c0, n)
 		return
 	}
 	if l.quick && listIsLarge(len(v), int(l.fill)) {
@@ -378,7 +394,9 @@ func (l *List) Insert(i int, v []byte) {
 	ni, off := l.locate(i)
 	n := l.node(ni)
 	if !l.quick || l.allowInsert(n, len(v)) {
+		c0 := cap(n.buf)
 		n.insertIndex(off, v)
+		l.recharge(c0, n)
 		l.count++
 		return
 	}
@@ -387,7 +405,9 @@ func (l *List) Insert(i int, v []byte) {
 	if off == 0 {
 		// between two nodes: the tail of the previous one, or a node of its own
 		if prev := l.node(ni - 1); !large && l.allowInsert(prev, len(v)) {
+			c0 := cap(prev.buf)
 			prev.pushBack(v)
+			l.recharge(c0, prev)
 			return
 		}
 		l.insertNode(ni, l.nodeWith(v, large))
@@ -405,20 +425,24 @@ func (l *List) Insert(i int, v []byte) {
 func (l *List) Set(i int, v []byte) {
 	ni, off := l.locate(i)
 	n := l.node(ni)
+	c0 := cap(n.buf)
 	if !l.quick {
 		n.replaceIndex(off, v)
+		l.recharge(c0, n)
 		return
 	}
 	fill := int(l.fill)
 	large := listIsLarge(len(v), fill)
 	if n.plain && large {
 		n.replaceIndex(0, v)
+		l.recharge(c0, n)
 		return
 	}
 	if !n.plain && !large {
 		old, _ := n.entryAt(n.seek(off))
 		if !listExceeds(fill, int(n.sz)-listLpEntrySize(old)+len(v)+listSizeOverhead, int(n.n)) {
 			n.replaceIndex(off, v)
+			l.recharge(c0, n)
 			return
 		}
 	}
@@ -451,11 +475,17 @@ func (l *List) nodeWith(v []byte, large bool) listNode {
 // insertion split a node.
 func (l *List) mergeAround(i int) {
 	if i+1 < l.nodes() && l.allowMerge(l.node(i), l.node(i+1)) {
-		l.node(i).appendNode(l.node(i + 1))
+		n := l.node(i)
+		c0 := cap(n.buf)
+		n.appendNode(l.node(i + 1))
+		l.recharge(c0, n)
 		l.removeNode(i + 1)
 	}
 	if i > 0 && i < l.nodes() && l.allowMerge(l.node(i-1), l.node(i)) {
-		l.node(i - 1).appendNode(l.node(i))
+		n := l.node(i - 1)
+		c0 := cap(n.buf)
+		n.appendNode(l.node(i))
+		l.recharge(c0, n)
 		l.removeNode(i)
 	}
 }
@@ -555,6 +585,7 @@ func (l *List) Clone() any {
 		c.arr = make([]listNode, nn)
 		for i := 0; i < nn; i++ {
 			c.arr[i] = l.node(i).clone()
+			c.bufBytes += AllocSize(cap(c.arr[i].buf))
 		}
 		c.hi = int32(nn)
 	}

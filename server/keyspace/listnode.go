@@ -383,3 +383,6 @@ func listLpInt(v []byte) (int64, bool) {
 	}
 	return int64(u), true
 }
+
+// MemUsage is the memory of the node's buffer, free room at either end included (O(1)).
+func (n *listNode) MemUsage() int { return AllocSize(cap(n.buf)) }

@@ -188,3 +188,7 @@ func (p *packed) clone() packed {
 // bytesOf views a string as bytes without copying. The result must not be modified: it is for handing
 // stored keys (immutable strings) to callbacks that take []byte.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// MemUsage is the memory the packed entries hold: the allocation behind b, free room included. It reads
+// the capacity, which every change keeps current, so it is O(1).
+func (p *packed) MemUsage() int { return AllocSize(cap(p.b)) }

@@ -21,7 +21,10 @@ type Set struct {
 	ints []int64
 	lp   packed
 	dict *Dict[struct{}]
-	enc  uint8
+	// strBytes is what the hashtable's member strings hold, kept current by every change of membership
+	// and the conversions so that MemUsage is O(1) (setzset_mem.go).
+	strBytes int
+	enc      uint8
 }
 
 const (
@@ -144,7 +147,7 @@ func (s *Set) Add(m []byte, lim SetLimits) bool {
 			return true
 		}
 		s.toHashtable(len(s.ints) + 1)
-		s.dict.Put(string(m), struct{}{})
+		s.dictAdd(m)
 		return true
 	case encListpack:
 		if s.lp.find(m, 1) >= 0 {
@@ -156,10 +159,17 @@ func (s *Set) Add(m []byte, lim SetLimits) bool {
 		}
 		s.toHashtable(s.lp.n + 1)
 	}
-	if s.dict.Get(m) != nil {
+	return s.dictAdd(m)
+}
+
+// dictAdd adds m to the hashtable unless it is there, hashing it once.
+func (s *Set) dictAdd(m []byte) bool {
+	h, v := s.dict.lookupBytes(m)
+	if v != nil {
 		return false
 	}
-	s.dict.Put(string(m), struct{}{})
+	s.dict.insertNew(h, string(m), struct{}{})
+	s.strBytes += setMemberBytes(len(m))
 	return true
 }
 
@@ -189,7 +199,11 @@ func (s *Set) Remove(m []byte) bool {
 		s.lp.cut(off, s.lp.skip(off), 1)
 		return true
 	}
-	return s.dict.Delete(m)
+	if !s.dict.Delete(m) {
+		return false
+	}
+	s.strBytes -= setMemberBytes(len(m))
+	return true
 }
 
 // Contains reports whether m is a member.
@@ -301,6 +315,7 @@ func (s *Set) Pop(rng *rand.Rand) []byte {
 		return nil
 	}
 	s.dict.Delete(bytesOf(k))
+	s.strBytes -= setMemberBytes(len(k))
 	return []byte(k)
 }
 
@@ -337,11 +352,13 @@ func (s *Set) toHashtable(sizeHint int) {
 	}
 	d := NewDict[struct{}]()
 	d.resize(max(sizeHint, s.Len()))
+	strs := 0
 	s.Each(func(m []byte) bool {
 		d.Put(string(m), struct{}{})
+		strs += setMemberBytes(len(m))
 		return true
 	})
-	s.ints, s.lp, s.dict, s.enc = nil, packed{}, d, encHashtable
+	s.ints, s.lp, s.dict, s.strBytes, s.enc = nil, packed{}, d, strs, encHashtable
 }
 
 // ToIntsetIfPossible converts a set whose members are all integers to an intset when it is small enough
@@ -363,7 +380,7 @@ func (s *Set) ToIntsetIfPossible(lim SetLimits) {
 		return
 	}
 	sort.Slice(ints, func(i, j int) bool { return ints[i] < ints[j] })
-	s.ints, s.lp, s.dict, s.enc = ints, packed{}, nil, encIntset
+	s.ints, s.lp, s.dict, s.strBytes, s.enc = ints, packed{}, nil, 0, encIntset
 }
 
 // Clone returns a deep copy (COPY).
@@ -381,6 +398,7 @@ func (s *Set) Clone() any {
 			n.dict.Put(k, struct{}{})
 			return true
 		})
+		n.strBytes = s.strBytes
 	}
 	return n
 }

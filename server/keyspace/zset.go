@@ -2,7 +2,6 @@ package keyspace
 
 import (
 	"math"
-	"math/bits"
 	"math/rand/v2"
 	"sort"
 	"unsafe"
@@ -23,6 +22,10 @@ type ZSet struct {
 	lp   []ZEntry // the small form, ordered; unused once zsl is set
 	zsl  *zskiplist
 	dict *Dict[*zslNode]
+	// elemBytes is what the members hold besides the small form's slice: their strings, and in the skip
+	// list form their nodes and table entries (zsetElemBytes). Every change of membership and both
+	// conversions keep it current, so that MemUsage is O(1) (zset_mem.go).
+	elemBytes int
 }
 
 // ZEntry is one member with its score.
@@ -50,13 +53,14 @@ func NewZSetFrom(entries []ZEntry, large bool) *ZSet {
 	z := NewZSet(large)
 	if large {
 		for _, e := range entries {
-			z.dict.Put(e.Member, z.zsl.insert(e.Member, e.Score))
+			z.insertLarge(e.Member, e.Score)
 		}
 		return z
 	}
 	z.lp = make([]ZEntry, len(entries))
 	for i, e := range entries {
 		z.lp[i] = ZEntry{Member: e.Member, Score: zSmallScore(e.Score)}
+		z.elemBytes += AllocSize(len(e.Member))
 	}
 	return z
 }
@@ -158,10 +162,17 @@ func (z *ZSet) Score(member []byte) (float64, bool) {
 func (z *ZSet) Insert(member string, score float64) {
 	if z.zsl == nil {
 		z.insertSmall(member, score)
+		z.elemBytes += AllocSize(len(member))
 		return
 	}
+	z.insertLarge(member, score)
+}
+
+// insertLarge links a new member into the skip list form and its table.
+func (z *ZSet) insertLarge(member string, score float64) {
 	n := z.zsl.insert(member, score)
 	z.dict.Put(member, n)
+	z.elemBytes += zsetElemBytes(n)
 }
 
 // InsertLimited is Insert with the conversion ZADD makes first: a small set that would exceed the limits
@@ -181,6 +192,7 @@ func (z *ZSet) Delete(member []byte) bool {
 		if i < 0 {
 			return false
 		}
+		z.elemBytes -= AllocSize(len(z.lp[i].Member))
 		z.deleteSmall(i)
 		return true
 	}
@@ -191,6 +203,7 @@ func (z *ZSet) Delete(member []byte) bool {
 	n := *np
 	z.zsl.delete(n)
 	z.dict.Delete(member)
+	z.elemBytes -= zsetElemBytes(n)
 	return true
 }
 
@@ -229,9 +242,11 @@ func (z *ZSet) Add(member []byte, score float64, flags int, lim ZLimits) (float6
 	var node *zslNode
 	idx := -1
 	var cur float64
+	var hash uint64 // of member in the table, for the insertion of a new member
 	found := false
 	if z.zsl != nil {
-		if np := z.dict.Get(member); np != nil {
+		var np **zslNode
+		if hash, np = z.dict.lookupBytes(member); np != nil {
 			node, cur, found = *np, (*np).score, true
 		}
 	} else if idx = z.findSmall(member); idx >= 0 {
@@ -265,11 +280,21 @@ func (z *ZSet) Add(member []byte, score float64, flags int, lim ZLimits) (float6
 	if flags&ZAddXX != 0 {
 		return 0, ZNop
 	}
-	if z.zsl == nil && (len(z.lp)+1 > lim.Entries || len(member) > lim.Value) {
+	if z.zsl == nil {
+		if len(z.lp)+1 <= lim.Entries && len(member) <= lim.Value {
+			z.Insert(string(member), score)
+			// the reply shows the score as computed (Valkey replies before the small form drops a
+			// zero's sign)
+			return score, ZAdded
+		}
 		z.ToSkiplist()
+		hash = z.dict.hashBytes(member)
 	}
-	z.Insert(string(member), score)
-	// the reply shows the score as computed (Valkey replies before the small form drops a zero's sign)
+	// the lookup above hashed the member already
+	m := string(member)
+	n := z.zsl.insert(m, score)
+	z.dict.insertNew(hash, m, n)
+	z.elemBytes += zsetElemBytes(n)
 	return score, ZAdded
 }
 
@@ -280,10 +305,12 @@ func (z *ZSet) ToSkiplist() {
 	}
 	z.zsl = zslNew()
 	z.dict = NewDict[*zslNode]()
-	for _, e := range z.lp {
-		z.dict.Put(e.Member, z.zsl.insert(e.Member, e.Score))
+	z.dict.resize(len(z.lp))
+	lp := z.lp
+	z.lp, z.elemBytes = nil, 0
+	for _, e := range lp {
+		z.insertLarge(e.Member, e.Score)
 	}
-	z.lp = nil
 }
 
 // ToListpack converts the skip list form to the small form.
@@ -292,10 +319,12 @@ func (z *ZSet) ToListpack() {
 		return
 	}
 	lp := make([]ZEntry, 0, z.zsl.length)
-	for x := z.zsl.header.level[0].forward; x != nil; x = x.level[0].forward {
+	strs := 0
+	for x := z.zsl.first(); x != nil; x = x.next() {
 		lp = append(lp, ZEntry{Member: x.member, Score: zSmallScore(x.score)})
+		strs += AllocSize(len(x.member))
 	}
-	z.lp, z.zsl, z.dict = lp, nil, nil
+	z.lp, z.zsl, z.dict, z.elemBytes = lp, nil, nil, strs
 }
 
 // Rank returns the 0-based rank of member (from the highest score when reverse) and its score.
@@ -325,7 +354,7 @@ func (z *ZSet) Rank(member []byte, reverse bool) (int, float64, bool) {
 // Range calls fn for every member in order until it returns false.
 func (z *ZSet) Range(fn func(member string, score float64) bool) {
 	if z.zsl != nil {
-		for x := z.zsl.header.level[0].forward; x != nil; x = x.level[0].forward {
+		for x := z.zsl.first(); x != nil; x = x.next() {
 			if !fn(x.member, x.score) {
 				return
 			}
@@ -366,15 +395,17 @@ func (z *ZSet) Pop(max bool) ZEntry {
 		}
 		e := z.lp[i]
 		z.deleteSmall(i)
+		z.elemBytes -= AllocSize(len(e.Member))
 		return e
 	}
-	x := z.zsl.header.level[0].forward
+	x := z.zsl.first()
 	if max {
 		x = z.zsl.tail
 	}
 	e := ZEntry{Member: x.member, Score: x.score}
 	z.zsl.delete(x)
 	z.dict.Delete(zBytesOf(x.member))
+	z.elemBytes -= zsetElemBytes(x)
 	return e
 }
 
@@ -383,12 +414,14 @@ func (z *ZSet) Clone() any {
 	n := &ZSet{}
 	if z.zsl == nil {
 		n.lp = append([]ZEntry(nil), z.lp...)
+		n.elemBytes = z.elemBytes
 		return n
 	}
 	n.zsl = zslNew()
 	n.dict = NewDict[*zslNode]()
-	for x := z.zsl.header.level[0].forward; x != nil; x = x.level[0].forward {
-		n.dict.Put(x.member, n.zsl.insert(x.member, x.score))
+	n.dict.resize(z.zsl.length)
+	for x := z.zsl.first(); x != nil; x = x.next() {
+		n.insertLarge(x.member, x.score)
 	}
 	return n
 }
@@ -439,7 +472,7 @@ func (it *ZIter) Score() float64 {
 // Next moves towards higher ranks.
 func (it *ZIter) Next() {
 	if it.z.zsl != nil {
-		it.n = it.n.level[0].forward
+		it.n = it.n.next()
 		return
 	}
 	it.i++
@@ -492,537 +525,14 @@ func (z *ZSet) DeleteRangeByRank(start, end int) int {
 	}
 	if z.zsl == nil {
 		n := end - start + 1
+		for _, e := range z.lp[start : end+1] {
+			z.elemBytes -= AllocSize(len(e.Member))
+		}
 		z.lp = append(z.lp[:start], z.lp[end+1:]...)
 		clear(z.lp[len(z.lp):min(cap(z.lp), len(z.lp)+n)])
 		return n
 	}
-	return z.zsl.deleteRangeByRank(start+1, end+1, z.dict)
-}
-
-// ---- score ranges ----
-
-// ZScoreRange is an interval of scores; MinEx/MaxEx make a bound exclusive ("(" in the commands).
-type ZScoreRange struct {
-	Min, Max     float64
-	MinEx, MaxEx bool
-}
-
-// GteMin reports whether v is at or above the lower bound.
-func (r *ZScoreRange) GteMin(v float64) bool {
-	if r.MinEx {
-		return v > r.Min
-	}
-	return v >= r.Min
-}
-
-// LteMax reports whether v is at or below the upper bound.
-func (r *ZScoreRange) LteMax(v float64) bool {
-	if r.MaxEx {
-		return v < r.Max
-	}
-	return v <= r.Max
-}
-
-// Empty reports whether no score can be in the range.
-func (r *ZScoreRange) Empty() bool {
-	return r.Min > r.Max || (r.Min == r.Max && (r.MinEx || r.MaxEx))
-}
-
-// inRange reports whether some member may be in the range (Valkey's zslIsInRange/zzlIsInRange).
-func (z *ZSet) inRange(r *ZScoreRange) bool {
-	if r.Empty() || z.Len() == 0 {
-		return false
-	}
-	if z.zsl != nil {
-		return r.GteMin(z.zsl.tail.score) && r.LteMax(z.zsl.header.level[0].forward.score)
-	}
-	return r.GteMin(z.lp[len(z.lp)-1].Score) && r.LteMax(z.lp[0].Score)
-}
-
-// FirstInScore returns an iterator on the lowest member in the range (invalid if none).
-func (z *ZSet) FirstInScore(r *ZScoreRange) ZIter {
-	if !z.inRange(r) {
-		return z.invalid()
-	}
-	if z.zsl != nil {
-		x := z.zsl.header
-		for i := z.zsl.level - 1; i >= 0; i-- {
-			for x.level[i].forward != nil && !r.GteMin(x.level[i].forward.score) {
-				x = x.level[i].forward
-			}
-		}
-		x = x.level[0].forward
-		if x == nil || !r.LteMax(x.score) {
-			return z.invalid()
-		}
-		return ZIter{z: z, n: x}
-	}
-	i := sort.Search(len(z.lp), func(i int) bool { return r.GteMin(z.lp[i].Score) })
-	if i == len(z.lp) || !r.LteMax(z.lp[i].Score) {
-		return z.invalid()
-	}
-	return ZIter{z: z, i: i}
-}
-
-// LastInScore returns an iterator on the highest member in the range (invalid if none).
-func (z *ZSet) LastInScore(r *ZScoreRange) ZIter {
-	if !z.inRange(r) {
-		return z.invalid()
-	}
-	if z.zsl != nil {
-		x := z.zsl.header
-		for i := z.zsl.level - 1; i >= 0; i-- {
-			for x.level[i].forward != nil && r.LteMax(x.level[i].forward.score) {
-				x = x.level[i].forward
-			}
-		}
-		if x == z.zsl.header || !r.GteMin(x.score) {
-			return z.invalid()
-		}
-		return ZIter{z: z, n: x}
-	}
-	i := sort.Search(len(z.lp), func(i int) bool { return !r.LteMax(z.lp[i].Score) }) - 1
-	if i < 0 || !r.GteMin(z.lp[i].Score) {
-		return z.invalid()
-	}
-	return ZIter{z: z, i: i}
-}
-
-// CountScore is the number of members in the range, O(log n).
-func (z *ZSet) CountScore(r *ZScoreRange) int {
-	first := z.FirstInScore(r)
-	if !first.Valid() {
-		return 0
-	}
-	last := z.LastInScore(r)
-	return last.Rank() - first.Rank() + 1
-}
-
-// DeleteRangeByScore removes the members in the range and returns how many.
-func (z *ZSet) DeleteRangeByScore(r *ZScoreRange) int {
-	first := z.FirstInScore(r)
-	if !first.Valid() {
-		return 0
-	}
-	last := z.LastInScore(r)
-	return z.DeleteRangeByRank(first.Rank(), last.Rank())
-}
-
-// ---- lexicographic ranges ----
-
-// ZLexBound is one end of a lexicographic range: a value (inclusive unless Ex), or the infinities "-"
-// (Inf < 0) and "+" (Inf > 0).
-type ZLexBound struct {
-	Inf int8
-	Ex  bool
-	Val string
-}
-
-// ZLexRange is [Min, Max] in byte order.
-type ZLexRange struct{ Min, Max ZLexBound }
-
-// cmpLex orders a value (inf 0) or an infinity against another, as Valkey's sdscmplex: the two
-// infinities equal themselves.
-func cmpLex(aInf int8, a string, bInf int8, b string) int {
-	switch {
-	case aInf == bInf && aInf != 0:
-		return 0
-	case aInf < 0 || bInf > 0:
-		return -1
-	case aInf > 0 || bInf < 0:
-		return 1
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// GteMin reports whether member is at or above the lower bound.
-func (r *ZLexRange) GteMin(member string) bool {
-	c := cmpLex(0, member, r.Min.Inf, r.Min.Val)
-	if r.Min.Ex {
-		return c > 0
-	}
-	return c >= 0
-}
-
-// LteMax reports whether member is at or below the upper bound.
-func (r *ZLexRange) LteMax(member string) bool {
-	c := cmpLex(0, member, r.Max.Inf, r.Max.Val)
-	if r.Max.Ex {
-		return c < 0
-	}
-	return c <= 0
-}
-
-// Empty reports whether no member can be in the range.
-func (r *ZLexRange) Empty() bool {
-	c := cmpLex(r.Min.Inf, r.Min.Val, r.Max.Inf, r.Max.Val)
-	return c > 0 || (c == 0 && (r.Min.Ex || r.Max.Ex))
-}
-
-// The lexicographic operations assume that every member has the same score, as Valkey documents; with
-// mixed scores they follow Valkey's own procedures for each form (a scan of the small form, a descent of
-// the skip list), so that the answers for the small form are the ones Valkey gives.
-
-func (z *ZSet) inLexRange(r *ZLexRange) bool {
-	if r.Empty() || z.Len() == 0 {
-		return false
-	}
-	if z.zsl != nil {
-		return r.GteMin(z.zsl.tail.member) && r.LteMax(z.zsl.header.level[0].forward.member)
-	}
-	return r.GteMin(z.lp[len(z.lp)-1].Member) && r.LteMax(z.lp[0].Member)
-}
-
-// FirstInLex returns an iterator on the first member in the range (invalid if none).
-func (z *ZSet) FirstInLex(r *ZLexRange) ZIter {
-	if !z.inLexRange(r) {
-		return z.invalid()
-	}
-	if z.zsl != nil {
-		x := z.zsl.header
-		for i := z.zsl.level - 1; i >= 0; i-- {
-			for x.level[i].forward != nil && !r.GteMin(x.level[i].forward.member) {
-				x = x.level[i].forward
-			}
-		}
-		x = x.level[0].forward
-		if x == nil || !r.LteMax(x.member) {
-			return z.invalid()
-		}
-		return ZIter{z: z, n: x}
-	}
-	for i := range z.lp {
-		if r.GteMin(z.lp[i].Member) {
-			if r.LteMax(z.lp[i].Member) {
-				return ZIter{z: z, i: i}
-			}
-			break
-		}
-	}
-	return z.invalid()
-}
-
-// LastInLex returns an iterator on the last member in the range (invalid if none).
-func (z *ZSet) LastInLex(r *ZLexRange) ZIter {
-	if !z.inLexRange(r) {
-		return z.invalid()
-	}
-	if z.zsl != nil {
-		x := z.zsl.header
-		for i := z.zsl.level - 1; i >= 0; i-- {
-			for x.level[i].forward != nil && r.LteMax(x.level[i].forward.member) {
-				x = x.level[i].forward
-			}
-		}
-		if x == z.zsl.header || !r.GteMin(x.member) {
-			return z.invalid()
-		}
-		return ZIter{z: z, n: x}
-	}
-	for i := len(z.lp) - 1; i >= 0; i-- {
-		if r.LteMax(z.lp[i].Member) {
-			if r.GteMin(z.lp[i].Member) {
-				return ZIter{z: z, i: i}
-			}
-			break
-		}
-	}
-	return z.invalid()
-}
-
-// CountLex is the number of members in the range.
-func (z *ZSet) CountLex(r *ZLexRange) int {
-	first := z.FirstInLex(r)
-	if !first.Valid() {
-		return 0
-	}
-	if z.zsl == nil {
-		n := 0
-		for it := first; it.Valid() && r.LteMax(it.Member()); it.Next() {
-			n++
-		}
-		return n
-	}
-	count := z.Len() - first.Rank()
-	if last := z.LastInLex(r); last.Valid() {
-		count -= z.Len() - 1 - last.Rank()
-	}
-	return count
-}
-
-// DeleteRangeByLex removes the members in the range and returns how many.
-func (z *ZSet) DeleteRangeByLex(r *ZLexRange) int {
-	if z.zsl == nil {
-		first := z.FirstInLex(r)
-		if !first.Valid() {
-			return 0
-		}
-		end := first.i
-		for end < len(z.lp) && r.LteMax(z.lp[end].Member) {
-			end++
-		}
-		return z.DeleteRangeByRank(first.i, end-1)
-	}
-	return z.zsl.deleteRangeByLex(r, z.dict)
-}
-
-// ---- the skip list ----
-
-const (
-	zslMaxLevel = 32 // enough for 4^32 members
-)
-
-type zslLevel struct {
-	forward *zslNode
-	span    int // number of level-0 links this link jumps over
-}
-
-type zslNode struct {
-	member   string
-	score    float64
-	backward *zslNode
-	level    []zslLevel
-}
-
-type zskiplist struct {
-	header *zslNode
-	tail   *zslNode
-	length int
-	level  int
-}
-
-func zslNew() *zskiplist {
-	return &zskiplist{header: &zslNode{level: make([]zslLevel, zslMaxLevel)}, level: 1}
-}
-
-// zslRandomLevel draws a level with P(level > k) = 4^-k, as Valkey's ZSKIPLIST_P of 1/4: each pair of zero
-// bits of one random word adds a level.
-func zslRandomLevel() int {
-	l := 1 + bits.TrailingZeros64(rand.Uint64())/2
-	return min(l, zslMaxLevel)
-}
-
-// zslNewNode allocates a node and its links together for the common low levels (three in four nodes have
-// one level).
-func zslNewNode(level int, member string, score float64) *zslNode {
-	var n *zslNode
-	switch level {
-	case 1:
-		x := new(struct {
-			n zslNode
-			l [1]zslLevel
-		})
-		x.n.level = x.l[:]
-		n = &x.n
-	case 2:
-		x := new(struct {
-			n zslNode
-			l [2]zslLevel
-		})
-		x.n.level = x.l[:]
-		n = &x.n
-	case 3:
-		x := new(struct {
-			n zslNode
-			l [3]zslLevel
-		})
-		x.n.level = x.l[:]
-		n = &x.n
-	default:
-		n = &zslNode{level: make([]zslLevel, level)}
-	}
-	n.member, n.score = member, score
-	return n
-}
-
-func (zsl *zskiplist) insert(member string, score float64) *zslNode {
-	x := zslNewNode(zslRandomLevel(), member, score)
-	zsl.insertNode(x)
-	return x
-}
-
-// insertNode links x (member and score set, level slice sized, links free) at its place.
-func (zsl *zskiplist) insertNode(x *zslNode) {
-	var update [zslMaxLevel]*zslNode
-	var rank [zslMaxLevel]int
-	p := zsl.header
-	for i := zsl.level - 1; i >= 0; i-- {
-		if i < zsl.level-1 {
-			rank[i] = rank[i+1]
-		}
-		for f := p.level[i].forward; f != nil && zless(f.score, f.member, x.score, x.member); f = p.level[i].forward {
-			rank[i] += p.level[i].span
-			p = f
-		}
-		update[i] = p
-	}
-	level := len(x.level)
-	if level > zsl.level {
-		for i := zsl.level; i < level; i++ {
-			rank[i] = 0
-			update[i] = zsl.header
-			update[i].level[i].span = zsl.length
-		}
-		zsl.level = level
-	}
-	for i := 0; i < level; i++ {
-		x.level[i].forward = update[i].level[i].forward
-		update[i].level[i].forward = x
-		x.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
-	}
-	for i := level; i < zsl.level; i++ {
-		update[i].level[i].span++
-	}
-	if update[0] == zsl.header {
-		x.backward = nil
-	} else {
-		x.backward = update[0]
-	}
-	if f := x.level[0].forward; f != nil {
-		f.backward = x
-	} else {
-		zsl.tail = x
-	}
-	zsl.length++
-}
-
-// path fills update with, for each level, the last node before (score, member).
-func (zsl *zskiplist) path(score float64, member string, update *[zslMaxLevel]*zslNode) {
-	p := zsl.header
-	for i := zsl.level - 1; i >= 0; i-- {
-		for f := p.level[i].forward; f != nil && zless(f.score, f.member, score, member); f = p.level[i].forward {
-			p = f
-		}
-		update[i] = p
-	}
-}
-
-func (zsl *zskiplist) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
-	for i := 0; i < zsl.level; i++ {
-		if update[i].level[i].forward == x {
-			update[i].level[i].span += x.level[i].span - 1
-			update[i].level[i].forward = x.level[i].forward
-		} else {
-			update[i].level[i].span--
-		}
-	}
-	if f := x.level[0].forward; f != nil {
-		f.backward = x.backward
-	} else {
-		zsl.tail = x.backward
-	}
-	for zsl.level > 1 && zsl.header.level[zsl.level-1].forward == nil {
-		zsl.level--
-	}
-	zsl.length--
-}
-
-// delete unlinks node x, which must be in the list.
-func (zsl *zskiplist) delete(x *zslNode) {
-	var update [zslMaxLevel]*zslNode
-	zsl.path(x.score, x.member, &update)
-	zsl.unlink(x, &update)
-}
-
-// updateScore moves x to its place for a new score. When the neighbours still bracket the new score the
-// node stays where it is; otherwise it is unlinked and linked again (the same node, so the member table
-// keeps pointing at it).
-func (zsl *zskiplist) updateScore(x *zslNode, score float64) {
-	if (x.backward == nil || x.backward.score < score) &&
-		(x.level[0].forward == nil || x.level[0].forward.score > score) {
-		x.score = score
-		return
-	}
-	zsl.delete(x)
-	x.score = score
-	zsl.insertNode(x)
-}
-
-// rank is the 1-based rank of (score, member), 0 if absent.
-func (zsl *zskiplist) rank(score float64, member string) int {
-	r := 0
-	x := zsl.header
-	for i := zsl.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && (f.score < score || (f.score == score && f.member <= member)); f = x.level[i].forward {
-			r += x.level[i].span
-			x = f
-		}
-		if x != zsl.header && x.score == score && x.member == member {
-			return r
-		}
-	}
-	return 0
-}
-
-// byRank returns the node of 1-based rank r, or nil.
-func (zsl *zskiplist) byRank(r int) *zslNode {
-	traversed := 0
-	x := zsl.header
-	for i := zsl.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span <= r {
-			traversed += x.level[i].span
-			x = x.level[i].forward
-		}
-		if traversed == r {
-			if x == zsl.header {
-				return nil
-			}
-			return x
-		}
-	}
-	return nil
-}
-
-// deleteRangeByRank removes 1-based ranks start..end and their table entries.
-func (zsl *zskiplist) deleteRangeByRank(start, end int, dict *Dict[*zslNode]) int {
-	var update [zslMaxLevel]*zslNode
-	traversed := 0
-	x := zsl.header
-	for i := zsl.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span < start {
-			traversed += x.level[i].span
-			x = x.level[i].forward
-		}
-		update[i] = x
-	}
-	traversed++
-	x = x.level[0].forward
-	removed := 0
-	for x != nil && traversed <= end {
-		next := x.level[0].forward
-		zsl.unlink(x, &update)
-		dict.Delete(zBytesOf(x.member))
-		removed++
-		traversed++
-		x = next
-	}
-	return removed
-}
-
-// deleteRangeByLex is Valkey's zslDeleteRangeByLex: descend to the first member not below the minimum,
-// then remove while at or below the maximum.
-func (zsl *zskiplist) deleteRangeByLex(r *ZLexRange, dict *Dict[*zslNode]) int {
-	var update [zslMaxLevel]*zslNode
-	x := zsl.header
-	for i := zsl.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && !r.GteMin(x.level[i].forward.member) {
-			x = x.level[i].forward
-		}
-		update[i] = x
-	}
-	x = x.level[0].forward
-	removed := 0
-	for x != nil && r.LteMax(x.member) {
-		next := x.level[0].forward
-		zsl.unlink(x, &update)
-		dict.Delete(zBytesOf(x.member))
-		removed++
-		x = next
-	}
+	removed, freed := z.zsl.deleteRangeByRank(start+1, end+1, z.dict)
+	z.elemBytes -= freed
 	return removed
 }

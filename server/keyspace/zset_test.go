@@ -39,6 +39,9 @@ func (z *ZSet) check(t *testing.T, m zmodel, ctx string) {
 			t.Fatalf("%s: rank %d is %v, want %v", ctx, i, got[i], want[i])
 		}
 	}
+	if got, want := z.MemUsage(), z.memRecount(); got != want {
+		t.Fatalf("%s: MemUsage %d, recount %d", ctx, got, want)
+	}
 	if z.zsl == nil {
 		return
 	}
@@ -48,7 +51,7 @@ func (z *ZSet) check(t *testing.T, m zmodel, ctx string) {
 	}
 	// level 0: back links and tail
 	var prev *zslNode
-	for x := zsl.header.level[0].forward; x != nil; x = x.level[0].forward {
+	for x := zsl.first(); x != nil; x = x.next() {
 		if x.backward != prev {
 			t.Fatalf("%s: bad back link at %q", ctx, x.member)
 		}
@@ -63,22 +66,22 @@ func (z *ZSet) check(t *testing.T, m zmodel, ctx string) {
 	// every level: spans add up to the rank distance, and the level count is tight
 	rankOf := map[*zslNode]int{zsl.header: 0}
 	r := 0
-	for x := zsl.header.level[0].forward; x != nil; x = x.level[0].forward {
+	for x := zsl.first(); x != nil; x = x.next() {
 		r++
 		rankOf[x] = r
 	}
 	for i := 0; i < zsl.level; i++ {
-		for x := zsl.header; x != nil; x = x.level[i].forward {
-			f := x.level[i].forward
+		for x := zsl.header; x != nil; x = x.lv(i).forward {
+			f := x.lv(i).forward
 			if f == nil {
 				continue
 			}
-			if d := rankOf[f] - rankOf[x]; d != x.level[i].span {
-				t.Fatalf("%s: level %d span %d, want %d", ctx, i, x.level[i].span, d)
+			if d := rankOf[f] - rankOf[x]; d != x.lv(i).span {
+				t.Fatalf("%s: level %d span %d, want %d", ctx, i, x.lv(i).span, d)
 			}
 		}
 	}
-	if zsl.level > 1 && zsl.header.level[zsl.level-1].forward == nil {
+	if zsl.level > 1 && zsl.header.lv(zsl.level-1).forward == nil {
 		t.Fatalf("%s: level %d is empty", ctx, zsl.level)
 	}
 }

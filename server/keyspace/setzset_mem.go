@@ -1,0 +1,76 @@
+package keyspace
+
+import "unsafe"
+
+// Memory accounting of sets and sorted sets (see memusage.go for the conventions): MemUsage is O(1),
+// from counters that the mutating methods keep current; memRecount walks the structure and is what the
+// counters are checked against.
+
+var (
+	setHeaderBytes  = AllocSize(int(unsafe.Sizeof(Set{})))
+	setEntryBytes   = AllocSize(int(unsafe.Sizeof(entry[struct{}]{})))
+	zsetHeaderBytes = AllocSize(int(unsafe.Sizeof(ZSet{})))
+	zsetEntrySize   = int(unsafe.Sizeof(ZEntry{}))
+	zsetTableEntry  = AllocSize(int(unsafe.Sizeof(entry[*zslNode]{})))
+	// zslListBytes is the skip list's own header and its head node (of the maximum height)
+	zslListBytes = AllocSize(int(unsafe.Sizeof(zskiplist{}))) + zslNodeBytes(zslMaxLevel)
+)
+
+// setMemberBytes is what one member of a hashtable-encoded set holds besides its table entry: its string.
+func setMemberBytes(m int) int { return AllocSize(m) }
+
+// zsetElemBytes is what one member of a skip list sorted set holds: its node with its links, its string
+// (shared by the node and the table) and its table entry.
+func zsetElemBytes(x *zslNode) int {
+	return zslNodeBytes(x.height) + AllocSize(len(x.member)) + zsetTableEntry
+}
+
+// MemUsage is the memory the set holds: the sorted integers, the packed members, or the table with its
+// entries, buckets and member strings (O(1)).
+func (s *Set) MemUsage() int {
+	switch s.enc {
+	case encIntset:
+		return setHeaderBytes + AllocSize(cap(s.ints)*8)
+	case encListpack:
+		return setHeaderBytes + s.lp.MemUsage()
+	}
+	n := s.dict.Len()
+	return setHeaderBytes + dictHeaderBytes + tableBytes(n) + n*setEntryBytes + s.strBytes
+}
+
+func (s *Set) memRecount() int {
+	if s.enc != encHashtable {
+		return s.MemUsage()
+	}
+	n := setHeaderBytes + dictHeaderBytes + tableBytes(s.dict.Len())
+	s.dict.Range(func(k string, _ *struct{}) bool {
+		n += setEntryBytes + setMemberBytes(len(k))
+		return true
+	})
+	return n
+}
+
+// MemUsage is the memory the sorted set holds: the small form's entries and member strings, or the skip
+// list's nodes, the member table's entries and buckets, and the member strings (O(1)).
+func (z *ZSet) MemUsage() int {
+	if z.zsl == nil {
+		return zsetHeaderBytes + AllocSize(cap(z.lp)*zsetEntrySize) + z.elemBytes
+	}
+	return zsetHeaderBytes + zslListBytes + dictHeaderBytes + tableBytes(z.zsl.length) + z.elemBytes
+}
+
+func (z *ZSet) memRecount() int {
+	n := zsetHeaderBytes
+	if z.zsl == nil {
+		n += AllocSize(cap(z.lp) * zsetEntrySize)
+		for _, e := range z.lp {
+			n += AllocSize(len(e.Member))
+		}
+		return n
+	}
+	n += zslListBytes + dictHeaderBytes + tableBytes(z.dict.Len()) + z.dict.Len()*zsetTableEntry
+	for x := z.zsl.first(); x != nil; x = x.next() {
+		n += zslNodeBytes(x.height) + AllocSize(len(x.member))
+	}
+	return n
+}

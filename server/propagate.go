@@ -1,0 +1,211 @@
+package server
+
+import (
+	"strconv"
+)
+
+// Propagation: every change to the data set is described as a sequence of commands that, replayed in order
+// on an empty node that loaded the same snapshot, rebuilds the same data. The AOF and the replication stream
+// are two consumers of that sequence.
+//
+// A write command that changed something (the dirty counter moved) is propagated as it was sent, unless its
+// handler rewrote it: commands whose effect depends on the clock or on chance are rewritten into
+// deterministic ones (EXPIRE → PEXPIREAT, SPOP → SREM, INCRBYFLOAT → SET, a served BLPOP → LPOP …), and
+// deletions the node makes on its own (expiry, eviction) are added as DEL. What one top-level call
+// propagates is collected first and emitted at its end; more than one command is wrapped in MULTI/EXEC so a
+// consumer applies the call atomically, as it was applied here.
+//
+// The commands are encoded once into propState.buf; each consumer adds only its own SELECT and the
+// MULTI/EXEC frame, since consumers track their selected database independently.
+
+// propState is the pending propagation of the running call. Lock held for every use.
+type propState struct {
+	buf   []byte
+	ops   []propOp
+	feeds []*propFeed
+	// set by a handler for its own command, reset by invoke
+	argv     [][]byte // rewritten form of the running command (nil: as sent)
+	suppress bool     // the running command propagates nothing of its own (it queued what it needed)
+	force    bool     // propagate the running command even though nothing looked dirty (PUBLISH to replicas)
+}
+
+type propOp struct {
+	db         int
+	start, end int
+}
+
+// propFeed is one consumer of the propagated stream.
+type propFeed struct {
+	name  string
+	seldb int // the database the consumer has selected, -1 when unknown (forces a SELECT)
+	emit  func(p []byte)
+	// scratch buffer reused for framing
+	out []byte
+}
+
+// addFeed registers a consumer; from now on it receives every propagated call. Lock held.
+func (s *Server) addFeed(name string, emit func(p []byte)) *propFeed {
+	f := &propFeed{name: name, seldb: -1, emit: emit}
+	s.prop.feeds = append(s.prop.feeds, f)
+	return f
+}
+
+// removeFeed unregisters a consumer. Lock held.
+func (s *Server) removeFeed(f *propFeed) {
+	for i, g := range s.prop.feeds {
+		if g == f {
+			s.prop.feeds = append(s.prop.feeds[:i], s.prop.feeds[i+1:]...)
+			return
+		}
+	}
+}
+
+// propagating reports whether anyone consumes the stream; callers skip building rewritten commands when
+// nobody would read them.
+func (s *Server) propagating() bool { return len(s.prop.feeds) > 0 }
+
+// alsoPropagate queues a command for the current call, in database db. Lock held.
+func (s *Server) alsoPropagate(db int, argv ...[]byte) {
+	if len(s.prop.feeds) == 0 {
+		return
+	}
+	start := len(s.prop.buf)
+	s.prop.buf = appendRESPCommand(s.prop.buf, argv)
+	s.prop.ops = append(s.prop.ops, propOp{db: db, start: start, end: len(s.prop.buf)})
+}
+
+// alsoPropagateStrings is alsoPropagate for arguments built as strings.
+func (s *Server) alsoPropagateStrings(db int, argv ...string) {
+	if len(s.prop.feeds) == 0 {
+		return
+	}
+	start := len(s.prop.buf)
+	b := append(s.prop.buf, '*')
+	b = strconv.AppendInt(b, int64(len(argv)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range argv {
+		b = appendBulkString(b, a)
+	}
+	s.prop.buf = b
+	s.prop.ops = append(s.prop.ops, propOp{db: db, start: start, end: len(s.prop.buf)})
+}
+
+// rewriteCommand replaces what the running command propagates with argv (a deterministic equivalent).
+func (c *Client) rewriteCommand(argv ...[]byte) {
+	c.srv.prop.argv = argv
+}
+
+// rewriteCommandStrings is rewriteCommand for arguments built as strings.
+func (c *Client) rewriteCommandStrings(argv ...string) {
+	out := make([][]byte, len(argv))
+	for i, a := range argv {
+		out[i] = []byte(a)
+	}
+	c.srv.prop.argv = out
+}
+
+// propagateAs records what a blocking command did, in the form a consumer runs without blocking: as the
+// rewritten form of the running command, or, when the client is being served after it waited (its command
+// is long finished), as an extra command of the call that made its key ready.
+func (s *Server) propagateAs(c *Client, argv ...[]byte) {
+	if len(s.prop.feeds) == 0 {
+		return
+	}
+	if c.blocked != nil {
+		s.alsoPropagate(c.db, argv...)
+		return
+	}
+	s.prop.argv = argv
+}
+
+// preventPropagation stops the running command from propagating itself (it queued its own equivalent with
+// alsoPropagate, or it changed nothing a consumer needs).
+func (c *Client) preventPropagation() { c.srv.prop.suppress = true }
+
+// forcePropagation propagates the running command even if it changed no key.
+func (c *Client) forcePropagation() { c.srv.prop.force = true }
+
+// propagateCommand is called by invoke after a handler ran: it queues the command (or its rewritten form)
+// when it changed the data set.
+func (s *Server) propagateCommand(c *Client, cmd *Command, args [][]byte, dirtyBefore int64) {
+	p := &s.prop
+	if len(p.feeds) > 0 && !p.suppress && (p.force || (s.dirty != dirtyBefore && cmd.Flags&flagWrite != 0)) {
+		argv := args
+		if p.argv != nil {
+			argv = p.argv
+		} else if rw := s.rewriteForPropagation(c, cmd, args); rw != nil {
+			argv = rw
+		}
+		s.alsoPropagate(c.db, argv...)
+	}
+	p.argv, p.suppress, p.force = nil, false, false
+}
+
+// flushPropagation hands the queued commands of the finished call to every consumer. Lock held.
+func (s *Server) flushPropagation() {
+	p := &s.prop
+	if len(p.ops) == 0 {
+		return
+	}
+	wrap := len(p.ops) > 1
+	for _, f := range p.feeds {
+		out := f.out[:0]
+		if wrap {
+			out = f.selectDB(out, p.ops[0].db)
+			out = append(out, "*1\r\n$5\r\nMULTI\r\n"...)
+		}
+		for _, op := range p.ops {
+			out = f.selectDB(out, op.db)
+			out = append(out, p.buf[op.start:op.end]...)
+		}
+		if wrap {
+			out = append(out, "*1\r\n$4\r\nEXEC\r\n"...)
+		}
+		f.emit(out)
+		if cap(out) <= 64<<10 {
+			f.out = out[:0] // keep a modest buffer for the next call
+		} else {
+			f.out = nil
+		}
+	}
+	p.ops = p.ops[:0]
+	if cap(p.buf) > 64<<10 {
+		p.buf = nil
+	} else {
+		p.buf = p.buf[:0]
+	}
+}
+
+// selectDB appends a SELECT when the consumer is in another database.
+func (f *propFeed) selectDB(out []byte, db int) []byte {
+	if f.seldb == db {
+		return out
+	}
+	f.seldb = db
+	n := strconv.Itoa(db)
+	out = append(out, "*2\r\n$6\r\nSELECT\r\n"...)
+	return appendBulkString(out, n)
+}
+
+// appendRESPCommand appends argv as a RESP array of bulk strings.
+func appendRESPCommand(b []byte, argv [][]byte) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(argv)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range argv {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
+
+func appendBulkString(b []byte, a string) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(a)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, a...)
+	return append(b, '\r', '\n')
+}
