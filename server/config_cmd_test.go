@@ -1,8 +1,8 @@
 package server
 
 import (
-	"errors"
 	"bufio"
+	"errors"
 	"net"
 	"os"
 	"strconv"

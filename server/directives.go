@@ -140,7 +140,6 @@ func (s *Server) registerDirectives() {
 		&config.Directive{Name: "latency-monitor-threshold", Default: "0", Value: i64(&c.LatencyMonitorThreshold, 0, math.MaxInt64)},
 		&config.Directive{Name: "latency-tracking", Default: "yes", Value: config.Bool{P: &c.LatencyTracking}},
 
-
 		// TLS
 		&config.Directive{Name: "tls-cert-file", Default: "", Value: config.String{P: &c.TLS.CertFile}, Flags: config.Volatile, Apply: tlsApply},
 		&config.Directive{Name: "tls-key-file", Default: "", Value: config.String{P: &c.TLS.KeyFile}, Flags: config.Volatile, Apply: tlsApply},

@@ -282,7 +282,7 @@ func TestEvictLazyFree(t *testing.T) {
 	_, r := evictNode(t, "allkeys-random")
 	for k := 0; k < 20; k++ {
 		args := []string{"HSET", "h:" + strconv.Itoa(k)}
-		for i := 0; i < 200; i++ {
+		for i := 0; i < 1000; i++ { // a hashtable: a listpack is freed in one piece, on the executor
 			args = append(args, "f"+strconv.Itoa(i), "value")
 		}
 		r.do(args...)

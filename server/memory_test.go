@@ -301,7 +301,7 @@ func TestMemoryLazyFree(t *testing.T) {
 	lazyfreed := func() int64 { return infoInt(t, infoMap(t, r, "memory"), "lazyfreed_objects") }
 	bigHash := func(key string) {
 		args := []string{"HSET", key}
-		for i := 0; i < 300; i++ {
+		for i := 0; i < 1000; i++ { // a hashtable: a listpack is freed in one piece, on the executor
 			args = append(args, "field:"+strconv.Itoa(i), "value")
 		}
 		r.do(args...)

@@ -133,7 +133,7 @@ func saveFile(ctx context.Context, path string, cp *capture, aux [][2]string, o 
 	}
 	cw := &countingWriter{w: f, fault: saveFault.Load()}
 	if incremental {
-		cw.syncEvery, cw.file = 4 << 20, f
+		cw.syncEvery, cw.file = 4<<20, f
 	}
 	err = writeCapture(ctx, cw, cp, aux, o, delay)
 	if err == nil {

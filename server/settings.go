@@ -49,7 +49,7 @@ type Settings struct {
 
 	// persistence directives that are accepted only at their "off" value until persistence exists
 	// Persist holds the RDB directives (persist_config.go).
-	Persist    persistSettings
+	Persist persistSettings
 	// AOF holds the append-only file directives (persist_aof.go).
 	AOF aofSettings
 
