@@ -68,6 +68,16 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzZScoreParse$$' -fuzztime $(FUZZTIME) ./server
 	$(GO) test -run '^$$' -fuzz '^FuzzBitfieldArgs$$' -fuzztime $(FUZZTIME) ./server
 	$(GO) test -run '^$$' -fuzz '^FuzzSortArgs$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzRestorePayload$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime $(FUZZTIME) ./server/rdb
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDumpPayload$$' -fuzztime $(FUZZTIME) ./server/rdb
+	$(GO) test -run '^$$' -fuzz '^FuzzLZFDecompress$$' -fuzztime $(FUZZTIME) ./server/rdb/lzf
+	$(GO) test -run '^$$' -fuzz '^FuzzLZFRoundTrip$$' -fuzztime $(FUZZTIME) ./server/rdb/lzf
+	$(GO) test -run '^$$' -fuzz '^FuzzListpackIterate$$' -fuzztime $(FUZZTIME) ./server/rdb/blobs
+	$(GO) test -run '^$$' -fuzz '^FuzzZiplistIterate$$' -fuzztime $(FUZZTIME) ./server/rdb/blobs
+	$(GO) test -run '^$$' -fuzz '^FuzzIntsetIterate$$' -fuzztime $(FUZZTIME) ./server/rdb/blobs
+	$(GO) test -run '^$$' -fuzz '^FuzzZipmapIterate$$' -fuzztime $(FUZZTIME) ./server/rdb/blobs
+	$(GO) test -run '^$$' -fuzz '^FuzzCmdReader$$' -fuzztime $(FUZZTIME) ./server/aof
 
 bench: build
 	BIN=$(BIN) ANCHOR=$(ANCHOR) RUNS=$(RUNS) MODES=$(MODES) CASES=$(CASES) scripts/bench.sh $(BENCH_ARGS)
