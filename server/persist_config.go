@@ -81,7 +81,8 @@ func (s *Server) registerPersistDirectives() {
 		&config.Directive{Name: "rdbcompression", Default: "yes", Value: config.Bool{P: &c.Compression}},
 		&config.Directive{Name: "rdbchecksum", Default: "yes", Value: config.Bool{P: &c.Checksum}, Flags: config.Immutable},
 		&config.Directive{Name: "stop-writes-on-bgsave-error", Default: "yes", Value: config.Bool{P: &c.StopWritesOnError}},
-		&config.Directive{Name: "rdb-del-sync-files", Default: "no", Value: config.Bool{P: &c.DelSyncFiles}},
+		// only replication writes sync-only files, and it does not exist yet
+		&config.Directive{Name: "rdb-del-sync-files", Default: "no", Value: boolNotYet("rdb-del-sync-files", &c.DelSyncFiles)},
 		&config.Directive{Name: "rdb-key-save-delay", Default: "0", Value: config.Int{P: &c.KeySaveDelay, Min: math.MinInt32, Max: math.MaxInt32}},
 		&config.Directive{Name: "rdb-save-incremental-fsync", Default: "yes", Value: config.Bool{P: &c.IncrementalFsync}},
 	)

@@ -136,6 +136,9 @@ func serve(args []string, stderr io.Writer) int {
 		srv.Shutdown(context.Background())
 		return 1
 	}
+	// A file size limit (ulimit -f) must show up as a write error that the node reports and survives, as a
+	// full disk does, not as the default SIGXFSZ action that kills the process.
+	signal.Ignore(syscall.SIGXFSZ)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sig)

@@ -230,6 +230,8 @@ type nodeSpec struct {
 	// raw, if set, are the whole command line (nothing is added); rawPort is its plain port.
 	raw     []string
 	rawPort int
+	// shell, if set, is run instead of the binary with raw as its arguments (to set limits first)
+	shell string
 }
 
 // startNode starts the binary: --bind 127.0.0.1, --dir a temporary directory, the ports of spec, then
@@ -254,7 +256,11 @@ func startNode(t testing.TB, spec nodeSpec) *node {
 		}
 		args = append(args, spec.args...)
 	}
-	n.cmd = exec.Command(binPath, args...)
+	prog := binPath
+	if spec.shell != "" {
+		prog = spec.shell
+	}
+	n.cmd = exec.Command(prog, args...)
 	n.cmd.Dir = n.dir
 	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
 	if err := n.cmd.Start(); err != nil {

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"os"
+	"os/exec"
+	"strings"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -96,4 +100,62 @@ func TestSIGTERMSavesWithSavePoints(t *testing.T) {
 	if ttl := c2.TTL(context.Background(), "key7").Val(); ttl <= 0 {
 		t.Fatalf("TTL lost: %v", ttl)
 	}
+}
+
+// TestFullDiskKeepsDataAndSaysSo runs the node under a file size limit (ulimit -f), which makes the kernel
+// fail writes past it with EFBIG as a full disk fails them with ENOSPC. The AOF's write error refuses
+// further writes with MISCONF and shows in INFO; a SAVE that cannot complete fails and leaves the previous
+// RDB as it was; reads go on.
+func TestFullDiskKeepsDataAndSaysSo(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to set a file size limit")
+	}
+	port := freePort(t)
+	dir := t.TempDir()
+	// dash counts ulimit -f in 512-byte blocks, bash in 1024: either way between 100 and 200 KB
+	script := fmt.Sprintf("ulimit -f 200 && exec %s --bind 127.0.0.1 --port %d --dir %s --appendonly yes --save '3600 1'",
+		binPath, port, dir)
+	n := startNode(t, nodeSpec{raw: []string{"-c", script}, rawPort: port, shell: sh})
+	c := redis.NewClient(&redis.Options{Addr: n.addr(), MaxRetries: -1})
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.Set(ctx, "first", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatalf("SAVE while there is room: %v", err)
+	}
+	good, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// random values: compression must not shrink the RDB under the limit
+	var refused error
+	for i := 0; i < 200 && refused == nil; i++ {
+		raw := make([]byte, 3072)
+		rand.Read(raw)
+		refused = c.Set(ctx, fmt.Sprint("big", i), base64.StdEncoding.EncodeToString(raw), 0).Err()
+	}
+	if refused == nil || !strings.HasPrefix(refused.Error(), "MISCONF Errors writing to the AOF file") {
+		t.Fatalf("writes past the limit: %v", refused)
+	}
+	info := c.Info(ctx, "persistence").Val()
+	if !strings.Contains(info, "aof_last_write_status:err") {
+		t.Fatalf("INFO persistence after the write error:\n%s", info)
+	}
+	if got := c.Get(ctx, "first").Val(); got != "1" {
+		t.Fatalf("read after the write error: %q", got)
+	}
+	if err := c.Save(ctx).Err(); err == nil {
+		t.Fatal("SAVE succeeded past the file size limit")
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, "dump.rdb")); string(now) != string(good) {
+		t.Fatal("the failed SAVE changed the previous RDB")
+	}
+	if !strings.Contains(n.out.String(), "file too large") {
+		t.Errorf("the log does not report the write error:\n%s", n.out)
+	}
+	n.stopped = true
+	n.cmd.Process.Kill()
 }
