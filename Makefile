@@ -25,7 +25,7 @@ BENCH_ARGS  ?=
 # make bench-types (see scripts/bench-types.sh): requests per test
 BENCH_TYPES_REQUESTS ?= 200000
 
-.PHONY: all help build run test lint fmt-check fuzz bench bench-types readme clean
+.PHONY: all help build run test lint fmt-check fuzz bench bench-types bench-persist readme clean
 
 all: build
 
@@ -39,6 +39,8 @@ help:
 	@echo "make bench    anchor benchmark: valkey-node vs redis-server (RUNS=, MODES=, CASES=, BENCH_ARGS=)"
 	@echo "make bench-types  data type tests (LPUSH LPOP SADD HSET ZADD LRANGE_100 MSET, SET/GET) over TLS -P 16,"
 	@echo "              valkey-node vs redis-server (RUNS=, BENCH_TYPES_REQUESTS=)"
+	@echo "make bench-persist  BGSAVE time and GET latency during it, RDB load at start-up, AOF everysec SET,"
+	@echo "              valkey-node vs redis-server (QUICK=1, RUNS=, KEYS=, REQUESTS=; scripts/bench-persist.sh)"
 	@echo "make readme   regenerate the directive and command tables in README.md"
 	@echo "make clean    remove bin/ (builds and benchmark output)"
 
@@ -84,6 +86,11 @@ bench: build
 
 bench-types: build
 	BIN=$(BIN) GENCERTS=$(dir $(ANCHOR))gen-certs.sh RUNS=$(RUNS) REQUESTS=$(BENCH_TYPES_REQUESTS) scripts/bench-types.sh
+
+# RUNS, KEYS, QUICK... reach the script only when given on the command line or in the environment, so that
+# QUICK=1 keeps its own defaults
+bench-persist: build
+	BIN=$(BIN) scripts/bench-persist.sh
 
 readme:
 	$(GO) test -count=1 -run '^TestREADMETables$$' ./cmd/valkey-node -args -update-readme

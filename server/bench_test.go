@@ -4,25 +4,17 @@ import (
 	"bufio"
 	"fmt"
 	"net"
-	"strconv"
 	"sync"
 	"testing"
 )
 
-// respCommand encodes one command as a RESP multibulk request.
+// respCommand encodes one command as a RESP multibulk request (as propagation writes it).
 func respCommand(args ...string) []byte {
-	b := make([]byte, 0, 16+16*len(args))
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
+	argv := make([][]byte, len(args))
+	for i, a := range args {
+		argv[i] = []byte(a)
 	}
-	return b
+	return appendRESPCommand(nil, argv)
 }
 
 // respPipeline encodes depth commands, the i-th being gen(i), as one pipelined request.

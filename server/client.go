@@ -33,6 +33,10 @@ type Client struct {
 	out   resp.Writer
 	spare []byte
 	wmu   sync.Mutex // serialises writes to conn
+	// replica is set once the client sent REPLCONF or SYNC/PSYNC (replication, cmd_repl.go)
+	replica *replicaLink
+	// woff is the replication offset after this client's last write, for WAIT
+	woff int64
 	// aofDone is the AOF sequence number this client's replies already waited for (guarded by wmu)
 	aofDone uint64
 
@@ -94,6 +98,8 @@ type clientFlags struct {
 	noTouch    bool
 	monitor    bool
 	subscribed bool
+	// master: the internal client applying the primary's stream (replicas)
+	master bool
 }
 
 type replyMode uint8
@@ -143,6 +149,9 @@ func (s *Server) registerClient(c *Client) {
 }
 
 func (s *Server) unregisterClient(c *Client) {
+	if c.replica != nil && c.replica.synced && s.repl.primary != nil {
+		s.repl.primary.Remove(c.id)
+	}
 	delete(s.clients, c.id)
 	delete(s.monitors, c)
 	s.info.clientClosed(c)
@@ -260,7 +269,7 @@ func copyBatch(batch [][][]byte) [][][]byte {
 // syncLimits copies the limits the reader enforces from the configuration (lock held).
 func (c *Client) syncLimits() {
 	c.idleTimeout = 0
-	if t := c.srv.cfg.Timeout; t > 0 && !c.flags.subscribed && !c.flags.monitor && c.blocked == nil {
+	if t := c.srv.cfg.Timeout; t > 0 && !c.flags.subscribed && !c.flags.monitor && c.blocked == nil && c.replica == nil {
 		c.idleTimeout = time.Duration(t) * time.Second
 	}
 	c.rd.MaxBulkLen = c.srv.cfg.ProtoMaxBulkLen

@@ -162,7 +162,11 @@ func helloCommand(c *Client, args [][]byte) {
 	w.BulkString("mode")
 	w.BulkString(s.serverMode())
 	w.BulkString("role")
-	w.BulkString("master")
+	if s.isReplica() {
+		w.BulkString("replica")
+	} else {
+		w.BulkString("master")
+	}
 	w.BulkString("modules")
 	w.Array(0)
 }

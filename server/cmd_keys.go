@@ -13,8 +13,10 @@ import (
 // TYPE, TTL, OBJECT: Valkey's LOOKUP_NOTOUCH).
 func (s *Server) lookupNoTouch(c *Client, key []byte) *keyspace.Object {
 	db := c.dbx()
-	s.expireIfNeeded(db, key)
-	o := db.Get(key)
+	var o *keyspace.Object
+	if !s.expireIfNeeded(db, key) {
+		o = db.Get(key)
+	}
 	if o == nil {
 		s.stats.keyspaceMisses++
 	} else {

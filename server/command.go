@@ -276,7 +276,13 @@ func (s *Server) execute(c *Client, args [][]byte) {
 			}
 		}
 	}
-	s.flushPropagation()
+	if s.flushPropagation() && s.repl.primary != nil {
+		c.woff = s.repl.primary.Offset()
+	}
+	if c.replica != nil && c.replica.synced {
+		// the replication package owns the connection's output
+		c.out.Buf = c.out.Buf[:0]
+	}
 	c.lastCmd = ""
 	if cmd != nil {
 		c.lastCmd = cmd.FullName()
@@ -316,6 +322,11 @@ func (s *Server) admit(c *Client, cmd *Command, args [][]byte) bool {
 		return false
 	}
 	if !s.memAdmit(c, cmd) { // maxmemory: evict, or refuse with OOM (evict.go)
+		return false
+	}
+	if msg := s.replicationRefuses(c, cmd); msg != "" {
+		s.cstat(cmd).rejected++
+		c.Err(msg)
 		return false
 	}
 	if (cmd.Flags&flagWrite != 0 || cmd.Name == "ping") && !c.inExec {

@@ -8,6 +8,9 @@ import (
 func (c *Client) dbx() *keyspace.DB { return c.srv.dbs[c.db] }
 
 // expireIfNeeded deletes key if its time to live has passed and reports whether it did (lazy expiry).
+//
+// A replica never deletes on its own: its primary sends a DEL when the key expires there. Until then the
+// key is hidden from its clients (reported expired) but stays for the stream's commands.
 func (s *Server) expireIfNeeded(db *keyspace.DB, key []byte) bool {
 	if db.ExpiresLen() == 0 {
 		return false
@@ -15,6 +18,9 @@ func (s *Server) expireIfNeeded(db *keyspace.DB, key []byte) bool {
 	when := db.Expire(key)
 	if when < 0 || when > s.nowMs() {
 		return false
+	}
+	if s.repl.masterHost != "" {
+		return s.cur == nil || !s.cur.flags.master
 	}
 	s.expireKey(db.ID, key)
 	return true
@@ -38,8 +44,10 @@ var bDEL = []byte("DEL")
 // lookupRead returns the live value of key for reading, counting hits and misses, or nil.
 func (s *Server) lookupRead(c *Client, key []byte) *keyspace.Object {
 	db := c.dbx()
-	s.expireIfNeeded(db, key)
-	o := db.Get(key)
+	var o *keyspace.Object
+	if !s.expireIfNeeded(db, key) {
+		o = db.Get(key)
+	}
 	if o == nil {
 		s.stats.keyspaceMisses++
 		return nil
@@ -54,12 +62,17 @@ func (s *Server) lookupRead(c *Client, key []byte) *keyspace.Object {
 // lookupWrite returns the live value of key for a write command, or nil.
 func (s *Server) lookupWrite(c *Client, key []byte) *keyspace.Object {
 	db := c.dbx()
-	s.expireIfNeeded(db, key)
+	if s.expireIfNeeded(db, key) {
+		return nil
+	}
+	if s.snap.cur != nil {
+		s.preWrite(db, key) // the caller may change it in place
+	}
 	o := db.Get(key)
 	if o != nil {
 		s.touchObject(o)
 		if o.SnapGen != 0 {
-			s.unshare(o) // the caller may change it in place
+			s.unshare(o)
 		}
 	}
 	return o
@@ -67,8 +80,7 @@ func (s *Server) lookupWrite(c *Client, key []byte) *keyspace.Object {
 
 // exists is a lookup that does not count as an access.
 func (s *Server) exists(db *keyspace.DB, key []byte) bool {
-	s.expireIfNeeded(db, key)
-	return db.Get(key) != nil
+	return !s.expireIfNeeded(db, key) && db.Get(key) != nil
 }
 
 // keyModified is called after every change to a key: it counts the change for the save points (and is

@@ -64,7 +64,7 @@ func TestDiffAllTypes(t *testing.T) {
 	// the RESP2 run has the default encoding limits; the RESP3 run lowers them (both servers know these
 	// directives), so that the conversions to hashtable, skiplist and from a full intset happen there
 	limits := map[int][]string{
-		2: {"hash-max-listpack-entries", "128", "zset-max-listpack-entries", "128", "set-max-intset-entries", "512"},
+		2: {"hash-max-listpack-entries", "512", "zset-max-listpack-entries", "128", "set-max-intset-entries", "512"},
 		3: {"hash-max-listpack-entries", "4", "zset-max-listpack-entries", "4", "set-max-intset-entries", "16"},
 	}
 	for _, proto := range []int{2, 3} {
@@ -112,14 +112,14 @@ func TestDiffAllTypes(t *testing.T) {
 // diffRun is one protocol's run: the main connections carry the sequence, the side connections (RESP2)
 // read state for the comparisons without disturbing MULTI blocks.
 type diffRun struct {
-	t                      *testing.T
-	seed                   uint64
-	proto                  int
-	ref, our               *rawConn
-	refSide, ourSide       *rawConn
-	inMulti                bool
-	queued                 []diffMode // how to compare each queued command's result in EXEC's reply
-	history                []string
+	t                        *testing.T
+	seed                     uint64
+	proto                    int
+	ref, our                 *rawConn
+	refSide, ourSide         *rawConn
+	inMulti                  bool
+	queued                   []diffMode // how to compare each queued command's result in EXEC's reply
+	history                  []string
 	execs, errors, wrongType int // for the summary: the run must reach all of these
 }
 

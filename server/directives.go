@@ -154,7 +154,7 @@ func (s *Server) registerDirectives() {
 			Value: config.Enum{P: &c.TLS.AuthClients, Options: []string{"yes", "no", "optional"}}},
 		&config.Directive{Name: "tls-auth-clients-user", Default: "off",
 			Value: config.Enum{P: &c.TLS.AuthClientsUser, Options: []string{"off", "CN", "URI"}}},
-		&config.Directive{Name: "tls-replication", Default: "no", Value: boolNotYet("tls-replication", &c.TLS.Replication), Apply: tlsApply},
+		&config.Directive{Name: "tls-replication", Default: "no", Value: config.Bool{P: &c.TLS.Replication}, Apply: tlsApply},
 		&config.Directive{Name: "tls-cluster", Default: "no", Value: boolNotYet("tls-cluster", &c.TLS.Cluster), Apply: tlsApply},
 		&config.Directive{Name: "tls-protocols", Default: "", Value: config.String{P: &c.TLS.Protocols}, Apply: tlsApply},
 		&config.Directive{Name: "tls-ciphers", Default: "", Value: config.String{P: &c.TLS.Ciphers}, Apply: tlsApply},
@@ -171,6 +171,7 @@ func (s *Server) registerDirectives() {
 	s.registerSecurityDirectives()
 	s.registerPersistDirectives()
 	s.registerAOFDirectives()
+	s.registerReplDirectives()
 	s.registerOutputLimitDirective()
 	s.registerNotifyDirective()
 	s.registerIntrospectionDirectives()

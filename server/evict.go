@@ -179,6 +179,13 @@ func (s *Server) memAdmit(c *Client, cmd *Command) bool {
 		return true
 	}
 	s.cstat(cmd).rejected++
+	if cmd.Name == "exec" && c.multi != nil {
+		// a refused EXEC ends the transaction, as Valkey's rejection of an EXEC does
+		c.multi = nil
+		s.unwatchAll(c)
+		c.Err("EXECABORT Transaction discarded because of: " + errOOM)
+		return false
+	}
 	c.Err(errOOM)
 	return false
 }

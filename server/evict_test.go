@@ -236,10 +236,25 @@ func TestEvictNoevictionOOM(t *testing.T) {
 	if ev := evictedKeys(t, r); ev != 0 {
 		t.Fatalf("noeviction evicted %d keys", ev)
 	}
-	for i := 0; i < 10; i++ {
-		mustDo(t, r, ":1", "DEL", "key:"+strconv.Itoa(i))
-	}
-	mustDo(t, r, "OK", "SET", "another", "v")
+	// an EXEC whose transaction writes is refused, and the transaction is over; one that only reads runs
+	mustDo(t, r, "OK", "CONFIG", "SET", "maxmemory", "0")
+	mustDo(t, r, "OK", "MULTI")
+	mustDo(t, r, "QUEUED", "SET", "another", "v")
+	q := n.raw()
+	mustDo(t, q, "OK", "CONFIG", "SET", "maxmemory", "1")
+	mustDo(t, r, "-EXECABORT Transaction discarded because of: "+errOOM, "EXEC")
+	mustDo(t, r, "-ERR EXEC without MULTI", "EXEC")
+	mustDo(t, q, "OK", "CONFIG", "SET", "maxmemory", "0")
+	mustDo(t, r, "OK", "MULTI")
+	mustDo(t, r, "QUEUED", "GET", "key:0")
+	mustDo(t, q, "OK", "CONFIG", "SET", "maxmemory", "1")
+	mustDo(t, r, "["+strconv.Quote(evictVal)+"]", "EXEC")
+	// the check comes before a command: the one that crosses the limit runs, the next is refused
+	mustDo(t, q, "OK", "CONFIG", "SET", "maxmemory", strconv.FormatInt(usedMemory(t, r)+5*evictValue, 10))
+	mustDo(t, r, ":"+strconv.Itoa(10*evictValue), "APPEND", "big", strings.Repeat("b", 10*evictValue))
+	mustDo(t, r, "-"+errOOM, "APPEND", "big", "b")
+	mustDo(t, r, ":1", "DEL", "big")
+	mustDo(t, r, ":11", "APPEND", "big", strings.Repeat("b", 11))
 	memCheckNode(t, n, "after OOM")
 }
 

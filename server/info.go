@@ -77,7 +77,6 @@ func (m *metricRing) rate() float64 {
 // infoState is what INFO needs beyond the counters of stats. Guarded by the execution lock, except the
 // atomics, which connection goroutines update without it.
 type infoState struct {
-	replID     string
 	startupMem uint64
 	peakMem    uint64
 
@@ -93,7 +92,6 @@ type infoState struct {
 }
 
 func (st *infoState) init() {
-	st.replID = randomHex(40)
 	st.startupMem = heapInUse()
 	st.peakMem = st.startupMem
 }
@@ -520,9 +518,9 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.field("instantaneous_input_repl_kbps", "0.00")
 	b.field("instantaneous_output_repl_kbps", "0.00")
 	b.field("rejected_connections", st.rejectedConns)
-	b.field("sync_full", 0)
-	b.field("sync_partial_ok", 0)
-	b.field("sync_partial_err", 0)
+	b.field("sync_full", st.syncFull)
+	b.field("sync_partial_ok", st.syncPartialOK)
+	b.field("sync_partial_err", st.syncPartialErr)
 	b.field("expired_keys", st.expiredKeys)
 	b.field("expired_stale_perc", fmt.Sprintf("%.2f", st.expiredStalePerc*100))
 	b.field("expire_cycle_cpu_milliseconds", st.expireCycleTimeUs/1000)
@@ -546,22 +544,6 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.field("acl_access_denied_key", st.aclDeniedKey)
 	b.field("acl_access_denied_channel", st.aclDeniedChannel)
 	b.field("acl_access_denied_tls_cert", st.aclDeniedTLSCert)
-}
-
-// infoReplication reports a primary without replicas; the replication work replaces it.
-func (s *Server) infoReplication(b *infoBuilder) {
-	b.field("role", "master")
-	b.field("connected_slaves", 0)
-	b.field("replicas_waiting_psync", 0)
-	b.field("master_failover_state", "no-failover")
-	b.field("master_replid", s.info.replID)
-	b.field("master_replid2", strings.Repeat("0", 40))
-	b.field("master_repl_offset", 0)
-	b.field("second_repl_offset", -1)
-	b.field("repl_backlog_active", 0)
-	b.field("repl_backlog_size", 1048576)
-	b.field("repl_backlog_first_byte_offset", 0)
-	b.field("repl_backlog_histlen", 0)
 }
 
 func (s *Server) infoTLS(b *infoBuilder) {

@@ -169,8 +169,20 @@ func (s *Server) memBefore(c *Client, cmd *Command, args [][]byte) {
 	if !memTracked(cmd) {
 		return
 	}
-	db := c.db
-	memCommandKeys(cmd, args, func(key []byte) { s.memNote(db, key) })
+	if cmd.KeysFn != nil {
+		memCommandKeys(cmd, args, func(key []byte) { s.memNote(c.db, key) })
+		return
+	}
+	// the common case written out: no closure to allocate on every write
+	if cmd.FirstKey > 0 {
+		last := cmd.LastKey
+		if last < 0 {
+			last += len(args)
+		}
+		for i := cmd.FirstKey; i <= last && i < len(args); i += max(cmd.Step, 1) {
+			s.memNote(c.db, args[i])
+		}
+	}
 }
 
 // memAfter settles what the command changed. When the command made keys ready for blocked clients, the

@@ -29,6 +29,7 @@ const (
 	ownerNone captureOwner = iota
 	ownerRDB
 	ownerAOF
+	ownerRepl // a full sync to replicas
 )
 
 // persistState is the RDB bookkeeping. Lock held for every field.
@@ -50,6 +51,10 @@ type persistState struct {
 	loadedExpired int64
 	// finalDone: SHUTDOWN already did (or declined) the final save
 	finalDone bool
+	// the replication id and offset the last loaded RDB recorded: a replica restarting from it resumes
+	// its primary's stream with a partial resync
+	loadedReplID     string
+	loadedReplOffset int64
 }
 
 // rdbPath is where the RDB lives: dbfilename inside dir.
@@ -76,7 +81,7 @@ func (s *Server) auxFields(cp *capture) [][2]string {
 		{"used-mem", strconv.FormatUint(s.usedMemoryForRDB(), 10)},
 		{"repl-stream-db", "0"},
 		{"repl-id", s.replID()},
-		{"repl-offset", "0"},
+		{"repl-offset", strconv.FormatInt(s.replOffset(), 10)},
 		{"aof-base", "0"},
 	}
 }
@@ -84,12 +89,18 @@ func (s *Server) auxFields(cp *capture) [][2]string {
 // usedMemoryForRDB is the used-mem AUX field: informational only.
 func (s *Server) usedMemoryForRDB() uint64 { return residentMemory() }
 
-// replID is the replication id written into RDB files (the replication work gives it meaning).
-func (s *Server) replID() string { return s.runID }
+// replID is the replication id written into RDB files.
+func (s *Server) replID() string {
+	if s.repl.primary == nil {
+		return s.runID
+	}
+	return s.repl.primary.Status().ReplID
+}
 
-// writeCapture encodes a capture as a complete RDB stream. It runs without the lock; ctx cancels it between
-// keys (shutdown, a failed replica link). delay is rdb-key-save-delay in microseconds.
-func writeCapture(ctx context.Context, w io.Writer, cp *capture, aux [][2]string, o rdb.Options, delay int64) error {
+// writeCapture encodes a snapshot as a complete RDB stream. It runs without the lock unless locked (the
+// walk then takes it chunk by chunk); ctx cancels it between keys (shutdown, a failed replica link). delay
+// is rdb-key-save-delay in microseconds.
+func writeCapture(ctx context.Context, w io.Writer, cp *capture, locked bool, aux [][2]string, o rdb.Options, delay int64) error {
 	e := rdb.NewEncoder(w, o)
 	if err := e.Header(); err != nil {
 		return err
@@ -99,32 +110,30 @@ func writeCapture(ctx context.Context, w io.Writer, cp *capture, aux [][2]string
 			return err
 		}
 	}
-	for i := range cp.dbs {
-		sd := &cp.dbs[i]
-		if err := e.SelectDB(sd.id, uint64(len(sd.entries)), uint64(sd.expires)); err != nil {
-			return err
+	n := 0
+	err := cp.walk(ctx, locked, func(d *capDB) error {
+		return e.SelectDB(d.id, uint64(d.size), uint64(d.expires))
+	}, func(ent *snapEntry) error {
+		if err := e.Key(ent.key, &ent.obj, ent.expire); err != nil {
+			return fmt.Errorf("key '%s': %w", ent.key, err)
 		}
-		for j := range sd.entries {
-			ent := &sd.entries[j]
-			if err := e.Key(ent.key, &ent.obj, ent.expire); err != nil {
-				return fmt.Errorf("key '%s': %w", ent.key, err)
-			}
-			if j&1023 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if delay > 0 {
-				time.Sleep(time.Duration(delay) * time.Microsecond)
-			} else if delay < 0 && j%int(-delay) == 0 {
-				time.Sleep(time.Microsecond) // Valkey: a negative delay sleeps 1µs every -delay keys
-			}
+		n++
+		if delay > 0 {
+			time.Sleep(time.Duration(delay) * time.Microsecond)
+		} else if delay < 0 && n%int(-delay) == 0 {
+			time.Sleep(time.Microsecond) // Valkey: a negative delay sleeps 1µs every -delay keys
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return e.Finish()
 }
 
 // saveFile writes the capture to path through a temporary file in the same directory: fsync, rename, then
 // fsync the directory, so that a crash or a full disk at any point leaves the previous file intact.
-func saveFile(ctx context.Context, path string, cp *capture, aux [][2]string, o rdb.Options, delay int64, incremental bool) (int64, error) {
+func saveFile(ctx context.Context, path string, cp *capture, locked bool, aux [][2]string, o rdb.Options, delay int64, incremental bool) (int64, error) {
 	dir := filepath.Dir(path)
 	tmp := filepath.Join(dir, fmt.Sprintf("temp-%d-%d.rdb", os.Getpid(), cp.gen))
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
@@ -135,7 +144,7 @@ func saveFile(ctx context.Context, path string, cp *capture, aux [][2]string, o 
 	if incremental {
 		cw.syncEvery, cw.file = 4<<20, f
 	}
-	err = writeCapture(ctx, cw, cp, aux, o, delay)
+	err = writeCapture(ctx, cw, cp, locked, aux, o, delay)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -210,7 +219,7 @@ func (s *Server) rdbSaveSync() error {
 	}
 	defer s.releaseSnapshot(cp)
 	start := time.Now()
-	n, err := saveFile(context.Background(), s.rdbPath(), cp, s.auxFields(cp), s.rdbOptions(), 0, s.cfg.Persist.IncrementalFsync)
+	n, err := saveFile(context.Background(), s.rdbPath(), cp, true, s.auxFields(cp), s.rdbOptions(), 0, s.cfg.Persist.IncrementalFsync)
 	if err != nil {
 		s.persist.lastBgOK = false
 		s.persist.lastBgErr = err.Error()
@@ -263,7 +272,7 @@ func (s *Server) startBgsave(reason string) error {
 	go func() {
 		defer s.bg.Done()
 		defer close(done)
-		n, err := saveFile(ctx, path, cp, aux, opts, delay, inc)
+		n, err := saveFile(ctx, path, cp, false, aux, opts, delay, inc)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.releaseSnapshot(cp)
@@ -404,6 +413,10 @@ func (s *Server) loadRDBLocked(r io.Reader, name string, size int64) error {
 			switch rec.Aux[0] {
 			case "redis-ver", "valkey-ver":
 				s.log.Info().Str("version", rec.Aux[1]).Int("rdb_version", ver).Msg("Loading RDB produced by version " + rec.Aux[1])
+			case "repl-id":
+				s.persist.loadedReplID = rec.Aux[1]
+			case "repl-offset":
+				s.persist.loadedReplOffset, _ = strconv.ParseInt(rec.Aux[1], 10, 64)
 			case "ctime":
 				if t, err := strconv.ParseInt(rec.Aux[1], 10, 64); err == nil {
 					s.log.Info().Int64("age_seconds", now/1000-t).Msg("RDB age " + strconv.FormatInt(now/1000-t, 10) + " seconds")
@@ -500,3 +513,11 @@ func (s *Server) finalSave(force bool) error {
 
 // infoAOF reports the append-only file fields.
 func (s *Server) infoAOF(b *infoBuilder) { s.infoAOFFields(b) }
+
+// replOffset is the replication offset written into RDB files.
+func (s *Server) replOffset() int64 {
+	if s.repl.primary == nil {
+		return 0
+	}
+	return s.repl.primary.Offset()
+}

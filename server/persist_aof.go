@@ -95,7 +95,7 @@ func (s *Server) openAOF() (*aof.Manager, error) {
 
 // aofWriteBase returns the function that writes a rewrite's base file from cp: an RDB (aof-use-rdb-preamble
 // yes) or the commands that rebuild the data.
-func (s *Server) aofWriteBase(cp *capture) func(w io.Writer) error {
+func (s *Server) aofWriteBase(cp *capture, locked bool) func(w io.Writer) error {
 	aux := append(s.auxFields(cp), [2]string{"aof-base", "1"})
 	// aof-base is already in auxFields with 0: replace it
 	for i := range aux {
@@ -107,9 +107,9 @@ func (s *Server) aofWriteBase(cp *capture) func(w io.Writer) error {
 	opts, delay, preamble := s.rdbOptions(), s.cfg.Persist.KeySaveDelay, s.cfg.AOF.UseRDBPreamble
 	return func(w io.Writer) error {
 		if preamble {
-			return writeCapture(context.Background(), w, cp, aux, opts, delay)
+			return writeCapture(context.Background(), w, cp, locked, aux, opts, delay)
 		}
-		return writeCaptureCommands(w, cp)
+		return writeCaptureCommands(w, cp, locked)
 	}
 }
 
@@ -143,7 +143,7 @@ func (s *Server) loadAOF() error {
 		// the first base holds what the RDB held (possibly nothing); written before the node serves, so
 		// the directory is complete from the first command on
 		cp := s.captureSnapshot()
-		err := m.Start(s.aofWriteBase(cp))
+		err := m.Start(s.aofWriteBase(cp, true))
 		s.releaseSnapshot(cp)
 		if err != nil {
 			m.Close()
@@ -280,7 +280,7 @@ func (s *Server) applyAppendonly() error {
 		s.aof.scheduled, s.aof.turningOn = true, true
 		return nil
 	}
-	if err := m.StartFresh(s.aofWriteBase(cp)); err != nil {
+	if err := m.StartFresh(s.aofWriteBase(cp, false)); err != nil {
 		s.releaseSnapshot(cp)
 		m.Close()
 		return fmt.Errorf("starting the append only file: %w", err)
@@ -305,7 +305,7 @@ func (s *Server) startAOFRewrite(reason string) error {
 		s.aof.scheduled = true
 		return errAOFScheduled
 	}
-	if err := s.aof.m.StartRewrite(s.aofWriteBase(cp)); err != nil {
+	if err := s.aof.m.StartRewrite(s.aofWriteBase(cp, false)); err != nil {
 		s.releaseSnapshot(cp)
 		return fmt.Errorf("ERR Can't rewrite append only file in background: %w", err)
 	}
@@ -461,21 +461,20 @@ func (s *Server) infoAOFFields(b *infoBuilder) {
 const aofBatch = 64
 
 // writeCaptureCommands writes cp as the commands that rebuild it (aof-use-rdb-preamble no).
-func writeCaptureCommands(w io.Writer, cp *capture) error {
+func writeCaptureCommands(w io.Writer, cp *capture, locked bool) error {
 	bw := &cmdWriter{w: w}
-	for i := range cp.dbs {
-		sd := &cp.dbs[i]
-		bw.strs("SELECT", fmt.Sprint(sd.id))
-		for j := range sd.entries {
-			e := &sd.entries[j]
-			bw.value(e.key, &e.obj)
-			if e.expire >= 0 {
-				bw.strs("PEXPIREAT", e.key, fmt.Sprint(e.expire))
-			}
-			if bw.err != nil {
-				return bw.err
-			}
+	err := cp.walk(context.Background(), locked, func(d *capDB) error {
+		bw.strs("SELECT", fmt.Sprint(d.id))
+		return bw.err
+	}, func(e *snapEntry) error {
+		bw.value(e.key, &e.obj)
+		if e.expire >= 0 {
+			bw.strs("PEXPIREAT", e.key, fmt.Sprint(e.expire))
 		}
+		return bw.err
+	})
+	if err != nil {
+		return err
 	}
 	bw.flush()
 	return bw.err

@@ -41,7 +41,7 @@ func fillAllTypes(t *testing.T, r *rawConn, prefix string) {
 	for i := 0; i < 10; i++ {
 		must("HSET", p+"hash:small", "f"+strconv.Itoa(i), "v"+strconv.Itoa(i))
 	}
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 600; i++ {
 		must("HSET", p+"hash:big", "field"+strconv.Itoa(i), strconv.Itoa(i))
 	}
 	must("HSET", p+"hash:longval", "f", strings.Repeat("y", 100))

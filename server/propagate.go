@@ -141,11 +141,12 @@ func (s *Server) propagateCommand(c *Client, cmd *Command, args [][]byte, dirtyB
 	p.argv, p.suppress, p.force = nil, false, false
 }
 
-// flushPropagation hands the queued commands of the finished call to every consumer. Lock held.
-func (s *Server) flushPropagation() {
+// flushPropagation hands the queued commands of the finished call to every consumer and reports whether
+// there were any. Lock held.
+func (s *Server) flushPropagation() bool {
 	p := &s.prop
 	if len(p.ops) == 0 {
-		return
+		return false
 	}
 	wrap := len(p.ops) > 1
 	for _, f := range p.feeds {
@@ -174,6 +175,7 @@ func (s *Server) flushPropagation() {
 	} else {
 		p.buf = p.buf[:0]
 	}
+	return true
 }
 
 // selectDB appends a SELECT when the consumer is in another database.

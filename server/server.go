@@ -78,6 +78,7 @@ type Server struct {
 	snap     snapState     // point-in-time snapshots in progress (snapshot.go)
 	persist  persistState  // RDB saves and loading (persist.go)
 	aof      aofState      // the append-only file (persist_aof.go)
+	repl     replState     // replication: primary side and link (repl.go)
 
 	// blocking commands: who waits on which key, and the keys signalled by the running command
 	blockedKeys  map[watchKey][]*Client
@@ -212,6 +213,7 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.mu.Lock()
+	s.initReplication()
 	err := s.applyListenersLocked(true)
 	s.mu.Unlock()
 	if err != nil {
@@ -259,6 +261,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.log.Warn().Err(err).Msg("Error closing the append only file")
 		}
 		close(s.done)
+		s.mu.Unlock()
+		s.stopReplication()
+		s.mu.Lock()
 		clients := make([]*Client, 0, len(s.clients))
 		for _, c := range s.clients {
 			clients = append(clients, c)

@@ -7,6 +7,8 @@ import (
 
 // stats are the counters INFO stats shows. Guarded by the execution lock.
 type stats struct {
+	// full and partial resynchronisations served to replicas (INFO stats)
+	syncFull, syncPartialOK, syncPartialErr int64
 	connectionsReceived int64
 	rejectedConns       int64
 	commands            int64

@@ -46,6 +46,8 @@ type DB struct {
 	ID      int
 	keys    *Dict[Object]
 	expires *Dict[int64]
+	// hook, while set, is called before any change to a key through these methods (share.go)
+	hook func(db *DB, key []byte)
 }
 
 // NewDB returns an empty database.
@@ -86,6 +88,9 @@ func (db *DB) ExpireOf(key string) int64 {
 
 // Set stores obj under key and clears any expiry unless keepTTL; it returns the stored object.
 func (db *DB) Set(key []byte, obj Object, keepTTL bool) *Object {
+	if db.hook != nil {
+		db.hook(db, key)
+	}
 	if !keepTTL && db.expires.Len() > 0 {
 		db.expires.Delete(key)
 	}
@@ -99,12 +104,18 @@ func (db *DB) Set(key []byte, obj Object, keepTTL bool) *Object {
 
 // Add stores obj under a key that must not exist, and returns the stored object.
 func (db *DB) Add(key []byte, obj Object) *Object {
+	if db.hook != nil {
+		db.hook(db, key)
+	}
 	p, _ := db.keys.Put(string(key), obj)
 	return p
 }
 
 // SetExpire sets the expiry of an existing key (Unix ms). It reports false if the key does not exist.
 func (db *DB) SetExpire(key []byte, when int64) bool {
+	if db.hook != nil {
+		db.hook(db, key)
+	}
 	k, v := db.keys.Entry(key)
 	if v == nil {
 		return false
@@ -119,11 +130,17 @@ func (db *DB) Persist(key []byte) bool {
 	if db.expires.Len() == 0 {
 		return false
 	}
+	if db.hook != nil {
+		db.hook(db, key)
+	}
 	return db.expires.Delete(key)
 }
 
 // Delete removes key and reports whether it existed.
 func (db *DB) Delete(key []byte) bool {
+	if db.hook != nil {
+		db.hook(db, key)
+	}
 	if !db.keys.Delete(key) {
 		return false
 	}

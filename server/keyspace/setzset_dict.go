@@ -21,8 +21,11 @@ func (d *Dict[V]) lookupBytes(key []byte) (uint64, *V) {
 }
 
 // insertNew stores val under key, whose hash is h and which the caller found absent (with nothing
-// inserted since): Put without the second hash and lookup.
+// inserted since): Put without the second hash and lookup. It does its step of a pending rehash as Put
+// does: a rehash that advanced only with the lookups would last twice as long, and while it lasts every
+// lookup of a missing member probes both tables.
 func (d *Dict[V]) insertNew(h uint64, key string, val V) *V {
+	d.step(1)
 	if !d.rehashing() && d.used[0] >= len(d.ht[0]) {
 		d.resize(2 * (d.used[0] + 1))
 	}

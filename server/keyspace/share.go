@@ -48,3 +48,41 @@ func (d *Dict[V]) finishRehash() {
 		d.step(1 << 20)
 	}
 }
+
+// View is a database's tables as they were when it was taken: a snapshot walks them while the database
+// goes on. FLUSHDB and SWAPDB install or exchange tables rather than change them, so a View keeps walking
+// the tables the snapshot started from.
+type View struct {
+	keys    *Dict[Object]
+	expires *Dict[int64]
+}
+
+// View returns the database's current tables.
+func (db *DB) View() View { return View{db.keys, db.expires} }
+
+// Holds reports whether the database's current key table is v's.
+func (db *DB) Holds(v View) bool { return db.keys == v.keys }
+
+// Len is the number of keys of v's table now.
+func (v View) Len() int { return v.keys.Len() }
+
+// ExpiresLen is the number of keys with a time to live in v's tables now.
+func (v View) ExpiresLen() int { return v.expires.Len() }
+
+// Scan iterates v's keys from cursor like DB.Scan, with each key's expiry (-1 for none).
+func (v View) Scan(cursor uint64, fn func(key string, obj *Object, expire int64)) uint64 {
+	hasExpires := v.expires.Len() > 0
+	return v.keys.Scan(cursor, func(key string, obj *Object) {
+		exp := int64(-1)
+		if hasExpires {
+			if t := v.expires.GetString(key); t != nil {
+				exp = *t
+			}
+		}
+		fn(key, obj, exp)
+	})
+}
+
+// SetHook installs (or, with nil, removes) the function called before every change to a key made through
+// the DB's methods.
+func (db *DB) SetHook(fn func(db *DB, key []byte)) { db.hook = fn }

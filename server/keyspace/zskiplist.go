@@ -164,21 +164,6 @@ func (zsl *zskiplist) insertNode(x *zslNode) {
 	zsl.length++
 }
 
-// path fills update with, for each level, the last node before (score, member).
-func (zsl *zskiplist) path(score float64, member string, update *[zslMaxLevel]*zslNode) {
-	p := zsl.header
-	for i := zsl.level - 1; i >= 0; i-- {
-		for {
-			f := p.lv(i).forward
-			if f == nil || !zless(f.score, f.member, score, member) {
-				break
-			}
-			p = f
-		}
-		update[i] = p
-	}
-}
-
 func (zsl *zskiplist) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 	for i := 0; i < zsl.level; i++ {
 		u := update[i].lv(i)
@@ -201,10 +186,21 @@ func (zsl *zskiplist) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 	zsl.length--
 }
 
-// delete unlinks node x, which must be in the list.
+// delete unlinks node x, which must be in the list. The descent stops on x itself where it can, rather
+// than comparing x's member with itself.
 func (zsl *zskiplist) delete(x *zslNode) {
 	var update [zslMaxLevel]*zslNode
-	zsl.path(x.score, x.member, &update)
+	p := zsl.header
+	for i := zsl.level - 1; i >= 0; i-- {
+		for {
+			f := p.lv(i).forward
+			if f == nil || f == x || !zless(f.score, f.member, x.score, x.member) {
+				break
+			}
+			p = f
+		}
+		update[i] = p
+	}
 	zsl.unlink(x, &update)
 }
 
