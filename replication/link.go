@@ -83,6 +83,10 @@ func NewLink(cfg LinkConfig, host ReplicaHost, log zerolog.Logger) *Link {
 		done:           make(chan struct{}),
 		state:          LinkConnect,
 	}
+	if l.cfg.Dial == nil {
+		var d net.Dialer
+		l.cfg.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	}
 	l.timeout.Store(int64(cfg.Timeout))
 	return l
 }
@@ -100,7 +104,8 @@ func (l *Link) Start() {
 
 // Stop closes the connection and returns once every goroutine of the link is gone. It must not be called
 // with the node's lock held: the link's goroutine may be inside a ReplicaHost call waiting for that lock.
-// If the link was up, the goroutine reports LinkDown before it ends.
+// A load from a temporary file (repl-diskless-load disabled) is not interrupted: Stop waits for it. If
+// the link was up, the goroutine reports LinkDown before it ends.
 func (l *Link) Stop() {
 	l.mu.Lock()
 	if !l.stopped {

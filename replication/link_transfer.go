@@ -48,7 +48,7 @@ func (l *Link) fullSync(c *linkConn, replid string, offset int64) error {
 	if err != nil {
 		return err
 	}
-	if err := error(nil); err != nil {
+	if err := c.sendAck(l.replTimeout()); err != nil {
 		return fmt.Errorf("acknowledging the loaded RDB: %w", err)
 	}
 	l.log.Info().Msg("PRIMARY <-> REPLICA sync: Finished with success")

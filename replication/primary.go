@@ -34,8 +34,8 @@ type Primary struct {
 	replid, replid2 string
 	secondOffset    int64
 	bl              *backlog
-	freedByTTL      bool               // the TTL freed the backlog: only a replica's sync recreates it
-	replicas        []*primaryReplica  // in connection order, as INFO lists them
+	freedByTTL      bool              // the TTL freed the backlog: only a replica's sync recreates it
+	replicas        []*primaryReplica // in connection order, as INFO lists them
 	byID            map[uint64]*primaryReplica
 	pending         [2]*primarySyncJob // full syncs still collecting replicas, [disk, diskless]
 	lastPing        time.Time

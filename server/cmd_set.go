@@ -267,6 +267,8 @@ func spopCommand(c *Client, args [][]byte) {
 	db := c.dbx()
 	s.notifyKeyspace(notifySet, "spop", key, db.ID)
 	c.W().Bulk(m)
+	// the member was drawn at random: a consumer must remove that one
+	c.rewriteCommand(bSREM, key, append([]byte(nil), m...))
 	s.setDeleteIfEmpty(db, key, set)
 	s.keyModified(db, key)
 }
@@ -300,22 +302,30 @@ func spopWithCount(c *Client, args [][]byte) {
 			w.Bulk(m)
 			return true
 		})
+		c.rewriteCommand(bDEL, key)
 		db.Delete(key)
 		s.notifyKeyspace(notifyGeneric, "del", key, db.ID)
 	case remaining*spopMoveFactor > count:
 		w.Set(count)
+		srem := s.spopPropagation(c, key)
 		for i := 0; i < count; i++ {
-			w.Bulk(set.Pop(s.rng))
+			m := set.Pop(s.rng)
+			w.Bulk(m)
+			srem.add(m)
 		}
+		srem.flush()
 	default:
 		// Most members go: draw the ones that stay into a new set, reply with what is left of the old one
 		// and store the new one, as Valkey does (so the key's encoding is that of a fresh set).
 		kept := s.drawRemaining(set, remaining)
 		w.Set(count)
+		srem := s.spopPropagation(c, key)
 		set.Each(func(m []byte) bool {
 			w.Bulk(m)
+			srem.add(m)
 			return true
 		})
+		srem.flush()
 		o := db.Get(key)
 		o.Val = kept
 	}
@@ -689,4 +699,39 @@ func init() {
 		spec{name: "sscan", arity: -3, flags: "readonly", first: 1, last: 1, step: 1, group: g, since: "2.8.0",
 			summary: "Iterates over members of a set.", complexity: scanComplexity, handler: sscanCommand},
 	)
+}
+
+var bSREM = []byte("SREM")
+
+// spopBatch is how many members one propagated SREM of SPOP with a count carries.
+const spopBatch = 1024
+
+// sremBatcher propagates what SPOP with a count removed as SREMs of the members it drew.
+type sremBatcher struct {
+	s       *Server
+	db      int
+	key     []byte
+	members [][]byte
+}
+
+func (s *Server) spopPropagation(c *Client, key []byte) *sremBatcher {
+	c.preventPropagation()
+	return &sremBatcher{s: s, db: c.db, key: key}
+}
+
+func (b *sremBatcher) add(m []byte) {
+	if !b.s.propagating() {
+		return
+	}
+	b.members = append(b.members, append([]byte(nil), m...))
+	if len(b.members) == spopBatch {
+		b.flush()
+	}
+}
+
+func (b *sremBatcher) flush() {
+	if len(b.members) > 0 {
+		b.s.alsoPropagate(b.db, append([][]byte{bSREM, b.key}, b.members...)...)
+		b.members = b.members[:0]
+	}
 }

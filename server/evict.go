@@ -231,8 +231,10 @@ func (s *Server) performEvictions() evictResult {
 	if mc.Maxmemory <= 0 {
 		return evictOK
 	}
-	// a paused node changes nothing on its own (CLIENT PAUSE holds evictions and expiry too)
-	if s.pause.active {
+	// a paused node changes nothing on its own (CLIENT PAUSE holds evictions and expiry too); a replica
+	// stays an exact copy of its primary, whose evictions reach it as DELs (Valkey's default
+	// replica-ignore-maxmemory yes)
+	if s.pause.active || s.isReplica() {
 		return evictOK
 	}
 	s.memSettleAll()

@@ -371,9 +371,22 @@ func requireBinary(t testing.TB, name, debPackage string) string {
 // it and its port; the process is killed at cleanup. Missing redis-server follows the interop rule.
 func startRedisServer(t testing.TB, args ...string) (*rawConn, int) {
 	t.Helper()
-	bin := requireBinary(t, "redis-server", "redis-server")
 	port := freePort(t)
-	full := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+	startRedisServerNoConn(t, port, append([]string{"--port", strconv.Itoa(port)}, args...)...)
+	r := dialRaw(t, loopbackAddr(port))
+	if got := r.do("PING"); got != "PONG" {
+		t.Fatalf("redis-server PING: %s", got)
+	}
+	return r, port
+}
+
+// startRedisServerNoConn runs the real redis-server, without persistence, with the given arguments (which
+// must make it listen on port, plain or TLS), and waits until port accepts connections. The process is
+// killed at cleanup. Missing redis-server follows the interop rule.
+func startRedisServerNoConn(t testing.TB, port int, args ...string) {
+	t.Helper()
+	bin := requireBinary(t, "redis-server", "redis-server")
+	full := append([]string{"--bind", "127.0.0.1", "--save", "",
 		"--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir(), "--loglevel", "warning"}, args...)
 	logs := &syncBuffer{}
 	cmd := exec.Command(bin, full...)
@@ -408,11 +421,26 @@ func startRedisServer(t testing.TB, args ...string) (*rawConn, int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	r := dialRaw(t, addr)
-	if got := r.do("PING"); got != "PONG" {
-		t.Fatalf("redis-server PING: %s", got)
+}
+
+// dialTLSRaw opens a rawConn over TLS (the test PKI, client certificate presented) to addr.
+func dialTLSRaw(t testing.TB, addr string) *rawConn {
+	t.Helper()
+	certs := devCerts(t)
+	n := &testNode{t: t, certs: certs}
+	cfg := n.tlsClientConfig(true)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, cfg)
+		if err == nil {
+			t.Cleanup(func() { c.Close() })
+			return &rawConn{t: t, c: c, br: bufio.NewReader(c)}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dialing %s over TLS: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return r, port
 }
 
 // respNode is one parsed reply that keeps its RESP3 type, for comparing the replies of two servers.

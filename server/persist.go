@@ -55,6 +55,7 @@ type persistState struct {
 	// its primary's stream with a partial resync
 	loadedReplID     string
 	loadedReplOffset int64
+	loadedStreamDB   int
 }
 
 // rdbPath is where the RDB lives: dbfilename inside dir.
@@ -79,7 +80,7 @@ func (s *Server) auxFields(cp *capture) [][2]string {
 		{"redis-bits", "64"},
 		{"ctime", strconv.FormatInt(cp.startMs/1000, 10)},
 		{"used-mem", strconv.FormatUint(s.usedMemoryForRDB(), 10)},
-		{"repl-stream-db", "0"},
+		{"repl-stream-db", strconv.Itoa(s.replStreamDB())},
 		{"repl-id", s.replID()},
 		{"repl-offset", strconv.FormatInt(s.replOffset(), 10)},
 		{"aof-base", "0"},
@@ -415,6 +416,8 @@ func (s *Server) loadRDBLocked(r io.Reader, name string, size int64) error {
 				s.log.Info().Str("version", rec.Aux[1]).Int("rdb_version", ver).Msg("Loading RDB produced by version " + rec.Aux[1])
 			case "repl-id":
 				s.persist.loadedReplID = rec.Aux[1]
+			case "repl-stream-db":
+				s.persist.loadedStreamDB, _ = strconv.Atoi(rec.Aux[1])
 			case "repl-offset":
 				s.persist.loadedReplOffset, _ = strconv.ParseInt(rec.Aux[1], 10, 64)
 			case "ctime":
@@ -520,4 +523,16 @@ func (s *Server) replOffset() int64 {
 		return 0
 	}
 	return s.repl.primary.Offset()
+}
+
+// replStreamDB is the database the replication stream has selected at this point (repl-stream-db): a
+// replica restarted from this file resumes its primary's stream in it.
+func (s *Server) replStreamDB() int {
+	switch {
+	case s.repl.master != nil:
+		return s.repl.master.db
+	case s.repl.feed != nil && s.repl.feed.seldb >= 0:
+		return s.repl.feed.seldb
+	}
+	return 0
 }

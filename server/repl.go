@@ -74,12 +74,16 @@ func (s *Server) initReplication() {
 		}
 	})
 	if hp := s.cfg.Repl.ReplicaOf; hp != "" {
-		if id := s.persist.loadedReplID; len(id) == 40 && s.persist.loadedReplOffset > 0 {
-			s.repl.primary.SetIDs(id, s.persist.loadedReplOffset)
+		resume := len(s.persist.loadedReplID) == 40 && s.persist.loadedReplOffset > 0
+		if resume {
+			s.repl.primary.SetIDs(s.persist.loadedReplID, s.persist.loadedReplOffset)
 		}
 		f := strings.Fields(hp)
 		port, _ := strconv.Atoi(f[1])
 		s.startReplicaOf(f[0], port)
+		if resume {
+			s.repl.master.db = s.persist.loadedStreamDB
+		}
 	}
 }
 
@@ -98,6 +102,7 @@ func (s *Server) applyReplConfig() error {
 func (s *Server) startReplicaOf(host string, port int) {
 	s.stopLink()
 	s.repl.masterHost, s.repl.masterPort = host, port
+	s.roleReplica.Store(true)
 	s.cfg.Repl.ReplicaOf = host + " " + strconv.Itoa(port)
 	s.repl.linkUp = false
 	s.repl.downSince = time.Time{}
@@ -132,6 +137,7 @@ func (s *Server) becomePrimary() {
 		return
 	}
 	s.repl.masterHost, s.repl.masterPort = "", 0
+	s.roleReplica.Store(false)
 	s.cfg.Repl.ReplicaOf = ""
 	s.repl.linkUp = false
 	s.repl.master = nil
@@ -217,6 +223,8 @@ func (h *replHost) Snapshot() (func(ctx context.Context, w io.Writer) error, fun
 	}
 	opts, delay := s.rdbOptions(), s.cfg.Persist.KeySaveDelay
 	s.persist.owner = ownerRepl
+	// the replicas that load this snapshot start in database 0: the stream after it must select its own
+	s.repl.feed.seldb = -1
 	released := false
 	release := func() {
 		s.mu.Lock()
@@ -283,7 +291,6 @@ func (h *replHost) FullSync(r io.Reader, replid string, offset int64) error {
 			s.log.Warn().Err(err).Msg("AOF rewrite after a full sync could not start")
 		}
 	}
-	s.log.Info().Msg("PRIMARY <-> REPLICA sync: Finished with success")
 	return nil
 }
 
@@ -296,7 +303,7 @@ func (h *replHost) Continue(newReplID string) {
 		s.repl.primary.ContinueWith(newReplID)
 		s.repl.primary.DisconnectReplicas()
 	}
-	s.repl.master.db = 0
+	// the stream resumes where it stopped, in the database it had selected: the master client keeps it
 	s.log.Info().Msg("Successful partial resynchronization with primary.")
 }
 

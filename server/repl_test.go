@@ -2,12 +2,13 @@ package server
 
 import (
 	"bytes"
-	"net"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // pipeline sends every command in one write and reads all the replies; it fails on an error reply.
@@ -117,7 +118,7 @@ func replOffset(t *testing.T, r *rawConn) string {
 
 func infoField(t *testing.T, r *rawConn, section, field string) string {
 	t.Helper()
-	for _, l := range strings.Split(r.do("INFO", section), "\r\n") {
+	for _, l := range strings.Split(r.call("INFO", section).str, "\r\n") {
 		if v, ok := strings.CutPrefix(l, field+":"); ok {
 			return v
 		}
@@ -128,15 +129,27 @@ func infoField(t *testing.T, r *rawConn, section, field string) string {
 // caughtUp waits until every replica's offset equals the primary's.
 func caughtUp(t *testing.T, primary *rawConn, replicas ...*rawConn) {
 	t.Helper()
-	waitFor(t, "the replicas to catch up", func() bool {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
 		want := replOffset(t, primary)
+		ok := true
+		var states []string
 		for _, r := range replicas {
-			if infoField(t, r, "replication", "master_link_status") != "up" || infoField(t, r, "replication", "slave_repl_offset") != want {
-				return false
+			link, off := infoField(t, r, "replication", "master_link_status"), infoField(t, r, "replication", "slave_repl_offset")
+			states = append(states, link+"/"+off)
+			if link != "up" || off != want {
+				ok = false
 			}
 		}
-		return true
-	})
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replicas did not catch up: primary offset %s, replicas (link/offset) %v\nprimary INFO replication:\n%s",
+				want, states, primary.call("INFO", "replication").str)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // TestReplicationOverTLS: a TLS primary with 100k keys of every type, two TLS replicas: both sync fully,

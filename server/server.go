@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -79,6 +80,8 @@ type Server struct {
 	persist  persistState  // RDB saves and loading (persist.go)
 	aof      aofState      // the append-only file (persist_aof.go)
 	repl     replState     // replication: primary side and link (repl.go)
+	// roleReplica mirrors "is a replica" for the log's role letter, read without the lock
+	roleReplica atomic.Bool
 
 	// blocking commands: who waits on which key, and the keys signalled by the running command
 	blockedKeys  map[watchKey][]*Client
@@ -161,7 +164,12 @@ func New(opts Options) (*Server, error) {
 	} else if s.sink, err = logging.Open(s.cfg.LogFile, s.cfg.LogFormat, level); err != nil {
 		return nil, err
 	}
-	s.sink.Role = func() byte { return 'M' }
+	s.sink.Role = func() byte {
+		if s.roleReplica.Load() {
+			return 'S'
+		}
+		return 'M'
+	}
 	s.log = s.sink.Logger()
 	s.dbs = make([]*keyspace.DB, s.cfg.Databases)
 	for i := range s.dbs {

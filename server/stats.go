@@ -9,25 +9,25 @@ import (
 type stats struct {
 	// full and partial resynchronisations served to replicas (INFO stats)
 	syncFull, syncPartialOK, syncPartialErr int64
-	connectionsReceived int64
-	rejectedConns       int64
-	commands            int64
-	expiredKeys         int64
-	expiredStalePerc    float64
-	expireCycleTimeUs   int64
-	keyspaceHits        int64
-	keyspaceMisses      int64
-	protocolErrors      int64
-	unknownCommands     int64
-	tlsHandshakeErrors  int64
-	errorReplies        int64
-	aclDeniedAuth       int64
-	aclDeniedCmd        int64
-	aclDeniedKey        int64
-	aclDeniedChannel    int64
-	aclDeniedTLSCert    int64
-	obufDisconnections  int64
-	errorCounts         map[string]int64
+	connectionsReceived                     int64
+	rejectedConns                           int64
+	commands                                int64
+	expiredKeys                             int64
+	expiredStalePerc                        float64
+	expireCycleTimeUs                       int64
+	keyspaceHits                            int64
+	keyspaceMisses                          int64
+	protocolErrors                          int64
+	unknownCommands                         int64
+	tlsHandshakeErrors                      int64
+	errorReplies                            int64
+	aclDeniedAuth                           int64
+	aclDeniedCmd                            int64
+	aclDeniedKey                            int64
+	aclDeniedChannel                        int64
+	aclDeniedTLSCert                        int64
+	obufDisconnections                      int64
+	errorCounts                             map[string]int64
 }
 
 // maxErrorKinds bounds the errorstats table against clients that invent error codes (Valkey: 128).
