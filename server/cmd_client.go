@@ -39,6 +39,12 @@ func clientTypeByName(b []byte) string {
 // clientType is the type of a connection. A MONITOR connection is a normal one, as in Valkey; replicas and
 // the primary link appear with replication.
 func (c *Client) clientType() string {
+	if c.flags.master {
+		return clientTypeMaster
+	}
+	if c.replica != nil && c.replica.synced {
+		return clientTypeSlave
+	}
 	if c.flags.subscribed {
 		return clientTypePubSub
 	}
@@ -48,6 +54,12 @@ func (c *Client) clientType() string {
 // clientFlagLetters renders the flags field of CLIENT LIST in Valkey's order.
 func (c *Client) clientFlagLetters() string {
 	var b []byte
+	if c.replica != nil && c.replica.synced {
+		b = append(b, 'S')
+	}
+	if c.flags.master {
+		b = append(b, 'M')
+	}
 	if c.flags.monitor {
 		b = append(b, 'O')
 	}

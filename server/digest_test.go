@@ -111,12 +111,14 @@ func TestDigestSemantics(t *testing.T) {
 	mustDo(t, r, `"intset"`, "OBJECT", "ENCODING", "smallset")
 	same("bigset", "smallset")
 	var pairs, zpairs []string
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 600; i++ {
 		pairs = append(pairs, "f"+strconv.Itoa(i), "v")
-		zpairs = append(zpairs, strconv.Itoa(i), "m"+strconv.Itoa(i))
+		if i < 200 {
+			zpairs = append(zpairs, strconv.Itoa(i), "m"+strconv.Itoa(i))
+		}
 	}
 	run("HSET bighash "+strings.Join(pairs, " "), "HSET smallhash f0 v")
-	for i := 1; i < 200; i++ {
+	for i := 1; i < 600; i++ {
 		run("HDEL bighash f" + strconv.Itoa(i))
 	}
 	mustDo(t, r, `"hashtable"`, "OBJECT", "ENCODING", "bighash")

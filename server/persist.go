@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/valkey-node/valkey-node/server/keyspace"
 	"github.com/valkey-node/valkey-node/server/rdb"
 )
 
@@ -88,7 +87,7 @@ func (s *Server) auxFields(cp *capture) [][2]string {
 }
 
 // usedMemoryForRDB is the used-mem AUX field: informational only.
-func (s *Server) usedMemoryForRDB() uint64 { return residentMemory() }
+func (s *Server) usedMemoryForRDB() uint64 { return uint64(s.usedMemory()) }
 
 // replID is the replication id written into RDB files.
 func (s *Server) replID() string {
@@ -445,7 +444,6 @@ func (s *Server) loadRDBLocked(r io.Reader, name string, size int64) error {
 			if rec.ExpireMs >= 0 {
 				db.SetExpire(rec.Key, rec.ExpireMs)
 			}
-			s.loadedObject(db, rec.Key)
 			loaded++
 			if loaded&0xffff == 0 && time.Since(lastLog) > time.Second {
 				lastLog = time.Now()
@@ -460,13 +458,11 @@ func (s *Server) loadRDBLocked(r io.Reader, name string, size int64) error {
 		}
 	}
 	s.persist.loadedKeys, s.persist.loadedExpired = loaded, expired
+	s.memRecountAll()
 	s.log.Info().Int64("keys_loaded", loaded).Int64("keys_expired", expired).
 		Msg(fmt.Sprintf("Done loading RDB, keys loaded: %d, keys expired: %d.", loaded, expired))
 	return nil
 }
-
-// loadedObject accounts for a key the loader added. Lock held.
-func (s *Server) loadedObject(db *keyspace.DB, key []byte) {}
 
 // loadOnStart loads the data set before the listeners open: the AOF when appendonly is on, else the RDB.
 func (s *Server) loadOnStart() error {

@@ -55,8 +55,12 @@ func (s *Server) isReplica() bool { return s.repl.masterHost != "" }
 func (s *Server) primaryConfig() replication.PrimaryConfig {
 	c := &s.cfg.Repl
 	hard, soft, secs := s.replicaOutputLimits()
+	ttl := time.Duration(c.BacklogTTL) * time.Second
+	if s.isReplica() {
+		ttl = 0 // a replica keeps its backlog: it may be promoted and serve partial resyncs
+	}
 	return replication.PrimaryConfig{
-		BacklogSize: c.BacklogSize, BacklogTTL: time.Duration(c.BacklogTTL) * time.Second,
+		BacklogSize: c.BacklogSize, BacklogTTL: ttl,
 		DisklessSync: c.DisklessSync, DisklessDelay: time.Duration(c.DisklessDelay) * time.Second,
 		DisklessMaxReplicas: int(c.DisklessMaxReplicas),
 		PingPeriod:          time.Duration(c.PingPeriod) * time.Second, Timeout: time.Duration(c.Timeout) * time.Second,
@@ -103,6 +107,7 @@ func (s *Server) startReplicaOf(host string, port int) {
 	s.stopLink()
 	s.repl.masterHost, s.repl.masterPort = host, port
 	s.roleReplica.Store(true)
+	s.repl.primary.SetConfig(s.primaryConfig())
 	s.cfg.Repl.ReplicaOf = host + " " + strconv.Itoa(port)
 	s.repl.linkUp = false
 	s.repl.downSince = time.Time{}
@@ -138,6 +143,7 @@ func (s *Server) becomePrimary() {
 	}
 	s.repl.masterHost, s.repl.masterPort = "", 0
 	s.roleReplica.Store(false)
+	s.repl.primary.SetConfig(s.primaryConfig())
 	s.cfg.Repl.ReplicaOf = ""
 	s.repl.linkUp = false
 	s.repl.master = nil

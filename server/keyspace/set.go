@@ -164,8 +164,8 @@ func (s *Set) Add(m []byte, lim SetLimits) bool {
 
 // dictAdd adds m to the hashtable unless it is there, hashing it once.
 func (s *Set) dictAdd(m []byte) bool {
-	h, v := s.dict.lookupBytes(m)
-	if v != nil {
+	h, e := s.dict.lookupBytes(m)
+	if e != nil {
 		return false
 	}
 	s.dict.insertNew(h, string(m), struct{}{})

@@ -6,18 +6,15 @@ package keyspace
 // cache misses and the second walk is cheap, but the hashing and the call overhead are a fair part of
 // what is left of SADD once the member is found missing.
 
-// lookupBytes returns key's hash and a pointer to its value, or nil when it is absent. Like Get it does
-// a step of a pending rehash.
-func (d *Dict[V]) lookupBytes(key []byte) (uint64, *V) {
+// lookupBytes returns key's hash and its entry, or nil when it is absent. Like Get it does a step of a
+// pending rehash.
+func (d *Dict[V]) lookupBytes(key []byte) (uint64, *entry[V]) {
 	h := d.hashBytes(key)
 	if d.Len() == 0 {
 		return h, nil
 	}
 	d.step(1)
-	if e := d.findBytes(h, key); e != nil {
-		return h, &e.val
-	}
-	return h, nil
+	return h, d.findBytes(h, key)
 }
 
 // insertNew stores val under key, whose hash is h and which the caller found absent (with nothing

@@ -11,19 +11,16 @@ var (
 	setEntryBytes   = AllocSize(int(unsafe.Sizeof(entry[struct{}]{})))
 	zsetHeaderBytes = AllocSize(int(unsafe.Sizeof(ZSet{})))
 	zsetEntrySize   = int(unsafe.Sizeof(ZEntry{}))
-	zsetTableEntry  = AllocSize(int(unsafe.Sizeof(entry[*zslNode]{})))
-	// zslListBytes is the skip list's own header and its head node (of the maximum height)
-	zslListBytes = AllocSize(int(unsafe.Sizeof(zskiplist{}))) + zslNodeBytes(zslMaxLevel)
+	zsetTableEntry  = AllocSize(int(unsafe.Sizeof(entry[float64]{})))
+	ztreeHeader     = AllocSize(int(unsafe.Sizeof(ztree{})))
 )
 
 // setMemberBytes is what one member of a hashtable-encoded set holds besides its table entry: its string.
 func setMemberBytes(m int) int { return AllocSize(m) }
 
-// zsetElemBytes is what one member of a skip list sorted set holds: its node with its links, its string
-// (shared by the node and the table) and its table entry.
-func zsetElemBytes(x *zslNode) int {
-	return zslNodeBytes(x.height) + AllocSize(len(x.member)) + zsetTableEntry
-}
+// zsetElemBytes is what one member of a large sorted set holds besides its slot in the index: its
+// string (shared by the index and the table) and its table entry.
+func zsetElemBytes(memberLen int) int { return AllocSize(memberLen) + zsetTableEntry }
 
 // MemUsage is the memory the set holds: the sorted integers, the packed members, or the table with its
 // entries, buckets and member strings (O(1)).
@@ -50,27 +47,40 @@ func (s *Set) memRecount() int {
 	return n
 }
 
-// MemUsage is the memory the sorted set holds: the small form's entries and member strings, or the skip
-// list's nodes, the member table's entries and buckets, and the member strings (O(1)).
+// MemUsage is the memory the sorted set holds: the small form's entries and member strings, or the
+// index's nodes, the member table's entries and buckets, and the member strings (O(1)).
 func (z *ZSet) MemUsage() int {
-	if z.zsl == nil {
+	if z.zt == nil {
 		return zsetHeaderBytes + AllocSize(cap(z.lp)*zsetEntrySize) + z.elemBytes
 	}
-	return zsetHeaderBytes + zslListBytes + dictHeaderBytes + tableBytes(z.zsl.length) + z.elemBytes
+	return zsetHeaderBytes + ztreeHeader + z.zt.nodeBytes() + dictHeaderBytes + tableBytes(z.zt.length) +
+		z.elemBytes
 }
 
 func (z *ZSet) memRecount() int {
 	n := zsetHeaderBytes
-	if z.zsl == nil {
+	if z.zt == nil {
 		n += AllocSize(cap(z.lp) * zsetEntrySize)
 		for _, e := range z.lp {
 			n += AllocSize(len(e.Member))
 		}
 		return n
 	}
-	n += zslListBytes + dictHeaderBytes + tableBytes(z.dict.Len()) + z.dict.Len()*zsetTableEntry
-	for x := z.zsl.first(); x != nil; x = x.next() {
-		n += zslNodeBytes(x.height) + AllocSize(len(x.member))
+	n += ztreeHeader + dictHeaderBytes + tableBytes(z.dict.Len()) + z.dict.Len()*zsetTableEntry
+	var walk func(x *znode)
+	walk = func(x *znode) {
+		if x.kids == nil {
+			n += zleafBytes
+			for _, m := range x.members[:x.n] {
+				n += AllocSize(len(m))
+			}
+			return
+		}
+		n += zinnerBytes
+		for _, c := range x.kids.node[:x.n] {
+			walk(c)
+		}
 	}
+	walk(z.zt.root)
 	return n
 }

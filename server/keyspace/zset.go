@@ -12,19 +12,19 @@ import (
 // It has two forms, matching Valkey's two encodings (OBJECT ENCODING reports them):
 //   - "listpack": a slice of entries kept in order, used while the set is small. Lookups by member scan it,
 //     like Valkey's listpack, which is faster than hashing at this size and costs 24 bytes per entry.
-//   - "skiplist": a skip list whose links carry spans (so rank and rank-range operations are O(log n)) plus a
-//     member → node table. The table is a keyspace Dict so that ZSCAN keeps SCAN's guarantee while the
-//     table resizes between calls.
+//   - "skiplist": an ordered index with member counts (zset_tree.go: a B+tree, where Valkey has a skip
+//     list, for the same O(log n) rank operations) plus a member → score table. The table is a keyspace
+//     Dict so that ZSCAN keeps SCAN's guarantee while the table resizes between calls.
 //
 // The command layer decides when to convert (the thresholds are configuration); ZSet only offers the
 // conversions. ZSet is not safe for concurrent use.
 type ZSet struct {
-	lp   []ZEntry // the small form, ordered; unused once zsl is set
-	zsl  *zskiplist
-	dict *Dict[*zslNode]
-	// elemBytes is what the members hold besides the small form's slice: their strings, and in the skip
-	// list form their nodes and table entries (zsetElemBytes). Every change of membership and both
-	// conversions keep it current, so that MemUsage is O(1) (zset_mem.go).
+	lp   []ZEntry // the small form, ordered; unused once zt is set
+	zt   *ztree
+	dict *Dict[float64]
+	// elemBytes is what the members hold besides the small form's slice and the index's nodes: their
+	// strings, and in the large form their table entries. Every change of membership and both
+	// conversions keep it current, so that MemUsage is O(1) (setzset_mem.go).
 	elemBytes int
 }
 
@@ -34,12 +34,12 @@ type ZEntry struct {
 	Score  float64
 }
 
-// NewZSet returns an empty sorted set in the small form, or in the skip list form when large.
+// NewZSet returns an empty sorted set in the small form, or in the large form when large.
 func NewZSet(large bool) *ZSet {
 	z := &ZSet{}
 	if large {
-		z.zsl = zslNew()
-		z.dict = NewDict[*zslNode]()
+		z.zt = newZtree()
+		z.dict = NewDict[float64]()
 	}
 	return z
 }
@@ -50,14 +50,10 @@ func NewZSetFrom(entries []ZEntry, large bool) *ZSet {
 	sort.Slice(entries, func(i, j int) bool {
 		return zless(entries[i].Score, entries[i].Member, entries[j].Score, entries[j].Member)
 	})
-	z := NewZSet(large)
 	if large {
-		for _, e := range entries {
-			z.insertLarge(e.Member, e.Score)
-		}
-		return z
+		return zsetLargeFrom(entries)
 	}
-	z.lp = make([]ZEntry, len(entries))
+	z := &ZSet{lp: make([]ZEntry, len(entries))}
 	for i, e := range entries {
 		z.lp[i] = ZEntry{Member: e.Member, Score: zSmallScore(e.Score)}
 		z.elemBytes += AllocSize(len(e.Member))
@@ -65,20 +61,37 @@ func NewZSetFrom(entries []ZEntry, large bool) *ZSet {
 	return z
 }
 
+// zsetLargeFrom builds the large form from entries in order, in O(n).
+func zsetLargeFrom(entries []ZEntry) *ZSet {
+	k := 0
+	z := &ZSet{dict: NewDict[float64]()}
+	z.zt = buildZtree(len(entries), func() (float64, string) {
+		e := entries[k]
+		k++
+		return e.Score, e.Member
+	})
+	z.dict.resize(len(entries))
+	for _, e := range entries {
+		z.dict.Put(e.Member, e.Score)
+		z.elemBytes += zsetElemBytes(len(e.Member))
+	}
+	return z
+}
+
 // Len is the number of members.
 func (z *ZSet) Len() int {
-	if z.zsl != nil {
-		return z.zsl.length
+	if z.zt != nil {
+		return z.zt.length
 	}
 	return len(z.lp)
 }
 
 // IsListpack reports whether the set is in its small form.
-func (z *ZSet) IsListpack() bool { return z.zsl == nil }
+func (z *ZSet) IsListpack() bool { return z.zt == nil }
 
 // Encoding is the OBJECT ENCODING name of the current form.
 func (z *ZSet) Encoding() string {
-	if z.zsl != nil {
+	if z.zt != nil {
 		return "skiplist"
 	}
 	return "listpack"
@@ -145,9 +158,9 @@ func (z *ZSet) deleteSmall(i int) {
 
 // Score returns the score of member.
 func (z *ZSet) Score(member []byte) (float64, bool) {
-	if z.zsl != nil {
-		if n := z.dict.Get(member); n != nil {
-			return (*n).score, true
+	if z.zt != nil {
+		if v := z.dict.Get(member); v != nil {
+			return *v, true
 		}
 		return 0, false
 	}
@@ -160,26 +173,21 @@ func (z *ZSet) Score(member []byte) (float64, bool) {
 // Insert adds a member that is not in the set yet (the caller checked, and converted the form if the
 // set outgrows the small one).
 func (z *ZSet) Insert(member string, score float64) {
-	if z.zsl == nil {
+	if z.zt == nil {
 		z.insertSmall(member, score)
 		z.elemBytes += AllocSize(len(member))
 		return
 	}
-	z.insertLarge(member, score)
-}
-
-// insertLarge links a new member into the skip list form and its table.
-func (z *ZSet) insertLarge(member string, score float64) {
-	n := z.zsl.insert(member, score)
-	z.dict.Put(member, n)
-	z.elemBytes += zsetElemBytes(n)
+	z.zt.insert(score, member)
+	z.dict.Put(member, score)
+	z.elemBytes += zsetElemBytes(len(member))
 }
 
 // InsertLimited is Insert with the conversion ZADD makes first: a small set that would exceed the limits
-// turns into the skip list form. The store commands that build their result member by member use it, so
+// turns into the large form. The store commands that build their result member by member use it, so
 // that the -0 scores the small form stored as 0 stay 0, as in Valkey.
 func (z *ZSet) InsertLimited(member string, score float64, lim ZLimits) {
-	if z.zsl == nil && (len(z.lp)+1 > lim.Entries || len(member) > lim.Value) {
+	if z.zt == nil && (len(z.lp)+1 > lim.Entries || len(member) > lim.Value) {
 		z.ToSkiplist()
 	}
 	z.Insert(member, score)
@@ -187,7 +195,7 @@ func (z *ZSet) InsertLimited(member string, score float64, lim ZLimits) {
 
 // Delete removes member and reports whether it was there.
 func (z *ZSet) Delete(member []byte) bool {
-	if z.zsl == nil {
+	if z.zt == nil {
 		i := z.findSmall(member)
 		if i < 0 {
 			return false
@@ -196,15 +204,20 @@ func (z *ZSet) Delete(member []byte) bool {
 		z.deleteSmall(i)
 		return true
 	}
-	np := z.dict.Get(member)
-	if np == nil {
+	_, e := z.dict.lookupBytes(member)
+	if e == nil {
 		return false
 	}
-	n := *np
-	z.zsl.delete(n)
+	z.zt.delete(e.val, e.key)
+	z.elemBytes -= zsetElemBytes(len(member))
 	z.dict.Delete(member)
-	z.elemBytes -= zsetElemBytes(n)
 	return true
+}
+
+// deleteLarge removes a member of the large form from its table, once the index no longer has it.
+func (z *ZSet) deleteLarge(member string) {
+	z.dict.Delete(zBytesOf(member))
+	z.elemBytes -= zsetElemBytes(len(member))
 }
 
 // The options of Add (ZADD's NX, XX, GT, LT and INCR).
@@ -239,15 +252,14 @@ func (z *ZSet) Add(member []byte, score float64, flags int, lim ZLimits) (float6
 	if math.IsNaN(score) {
 		return 0, ZNaN
 	}
-	var node *zslNode
-	idx := -1
+	var e *entry[float64] // the member's table entry (large form)
+	var hash uint64       // of member in the table, for the insertion of a new member
+	idx := -1             // the member's index (small form)
 	var cur float64
-	var hash uint64 // of member in the table, for the insertion of a new member
 	found := false
-	if z.zsl != nil {
-		var np **zslNode
-		if hash, np = z.dict.lookupBytes(member); np != nil {
-			node, cur, found = *np, (*np).score, true
+	if z.zt != nil {
+		if hash, e = z.dict.lookupBytes(member); e != nil {
+			cur, found = e.val, true
 		}
 	} else if idx = z.findSmall(member); idx >= 0 {
 		cur, found = z.lp[idx].Score, true
@@ -268,8 +280,9 @@ func (z *ZSet) Add(member []byte, score float64, flags int, lim ZLimits) (float6
 		if score == cur {
 			return score, 0
 		}
-		if node != nil {
-			z.zsl.updateScore(node, score)
+		if e != nil {
+			z.zt.update(cur, e.key, score)
+			e.val = score
 		} else {
 			m := z.lp[idx].Member
 			z.deleteSmall(idx)
@@ -280,7 +293,7 @@ func (z *ZSet) Add(member []byte, score float64, flags int, lim ZLimits) (float6
 	if flags&ZAddXX != 0 {
 		return 0, ZNop
 	}
-	if z.zsl == nil {
+	if z.zt == nil {
 		if len(z.lp)+1 <= lim.Entries && len(member) <= lim.Value {
 			z.Insert(string(member), score)
 			// the reply shows the score as computed (Valkey replies before the small form drops a
@@ -292,52 +305,47 @@ func (z *ZSet) Add(member []byte, score float64, flags int, lim ZLimits) (float6
 	}
 	// the lookup above hashed the member already
 	m := string(member)
-	n := z.zsl.insert(m, score)
-	z.dict.insertNew(hash, m, n)
-	z.elemBytes += zsetElemBytes(n)
+	z.zt.insert(score, m)
+	z.dict.insertNew(hash, m, score)
+	z.elemBytes += zsetElemBytes(len(m))
 	return score, ZAdded
 }
 
-// ToSkiplist converts the small form to the skip list form.
+// ToSkiplist converts the small form to the large form.
 func (z *ZSet) ToSkiplist() {
-	if z.zsl != nil {
+	if z.zt != nil {
 		return
 	}
-	z.zsl = zslNew()
-	z.dict = NewDict[*zslNode]()
-	z.dict.resize(len(z.lp))
-	lp := z.lp
-	z.lp, z.elemBytes = nil, 0
-	for _, e := range lp {
-		z.insertLarge(e.Member, e.Score)
-	}
+	large := zsetLargeFrom(z.lp)
+	z.lp, z.zt, z.dict, z.elemBytes = nil, large.zt, large.dict, large.elemBytes
 }
 
-// ToListpack converts the skip list form to the small form.
+// ToListpack converts the large form to the small form.
 func (z *ZSet) ToListpack() {
-	if z.zsl == nil {
+	if z.zt == nil {
 		return
 	}
-	lp := make([]ZEntry, 0, z.zsl.length)
+	lp := make([]ZEntry, 0, z.zt.length)
 	strs := 0
-	for x := z.zsl.first(); x != nil; x = x.next() {
-		lp = append(lp, ZEntry{Member: x.member, Score: zSmallScore(x.score)})
-		strs += AllocSize(len(x.member))
-	}
-	z.lp, z.zsl, z.dict, z.elemBytes = lp, nil, nil, strs
+	z.Range(func(m string, s float64) bool {
+		lp = append(lp, ZEntry{Member: m, Score: zSmallScore(s)})
+		strs += AllocSize(len(m))
+		return true
+	})
+	z.lp, z.zt, z.dict, z.elemBytes = lp, nil, nil, strs
 }
 
 // Rank returns the 0-based rank of member (from the highest score when reverse) and its score.
 func (z *ZSet) Rank(member []byte, reverse bool) (int, float64, bool) {
 	var r int
 	var score float64
-	if z.zsl != nil {
-		np := z.dict.Get(member)
-		if np == nil {
+	if z.zt != nil {
+		_, e := z.dict.lookupBytes(member)
+		if e == nil {
 			return 0, 0, false
 		}
-		score = (*np).score
-		r = z.zsl.rank(score, (*np).member) - 1
+		score = e.val
+		r = z.zt.rank(score, e.key)
 	} else {
 		i := z.findSmall(member)
 		if i < 0 {
@@ -353,10 +361,12 @@ func (z *ZSet) Rank(member []byte, reverse bool) (int, float64, bool) {
 
 // Range calls fn for every member in order until it returns false.
 func (z *ZSet) Range(fn func(member string, score float64) bool) {
-	if z.zsl != nil {
-		for x := z.zsl.first(); x != nil; x = x.next() {
-			if !fn(x.member, x.score) {
-				return
+	if z.zt != nil {
+		for x := z.zt.first(); x != nil; x = x.next {
+			for i := 0; i < x.n; i++ {
+				if !fn(x.members[i], x.scores[i]) {
+					return
+				}
 			}
 		}
 		return
@@ -368,16 +378,16 @@ func (z *ZSet) Range(fn func(member string, score float64) bool) {
 	}
 }
 
-// Scan iterates the skip list form's member table from cursor (see Dict.Scan). The small form has no
+// Scan iterates the large form's member table from cursor (see Dict.Scan). The small form has no
 // cursor: callers return it whole.
 func (z *ZSet) Scan(cursor uint64, fn func(member string, score float64)) uint64 {
-	if z.zsl == nil {
+	if z.zt == nil {
 		for _, e := range z.lp {
 			fn(e.Member, e.Score)
 		}
 		return 0
 	}
-	return z.dict.Scan(cursor, func(k string, n **zslNode) { fn(k, (*n).score) })
+	return z.dict.Scan(cursor, func(k string, v *float64) { fn(k, *v) })
 }
 
 // RandomMember returns a uniformly chosen member (the set must not be empty).
@@ -388,7 +398,7 @@ func (z *ZSet) RandomMember(rng *rand.Rand) ZEntry {
 
 // Pop removes and returns the member with the lowest score, or the highest when max.
 func (z *ZSet) Pop(max bool) ZEntry {
-	if z.zsl == nil {
+	if z.zt == nil {
 		i := 0
 		if max {
 			i = len(z.lp) - 1
@@ -398,32 +408,34 @@ func (z *ZSet) Pop(max bool) ZEntry {
 		z.elemBytes -= AllocSize(len(e.Member))
 		return e
 	}
-	x := z.zsl.first()
+	r := 0
 	if max {
-		x = z.zsl.tail
+		r = z.zt.length - 1
 	}
-	e := ZEntry{Member: x.member, Score: x.score}
-	z.zsl.delete(x)
-	z.dict.Delete(zBytesOf(x.member))
-	z.elemBytes -= zsetElemBytes(x)
+	return z.deleteRank(r)
+}
+
+// deleteRank removes the member of 0-based rank r (within bounds) from the large form and returns it.
+func (z *ZSet) deleteRank(r int) ZEntry {
+	var p zpath
+	x, i := z.zt.selectRank(r, &p)
+	e := ZEntry{Member: x.members[i], Score: x.scores[i]}
+	z.zt.removeFrom(&p, x, i)
+	z.deleteLarge(e.Member)
 	return e
 }
 
 // Clone returns a deep copy (COPY). Members are immutable strings and are shared.
 func (z *ZSet) Clone() any {
-	n := &ZSet{}
-	if z.zsl == nil {
-		n.lp = append([]ZEntry(nil), z.lp...)
-		n.elemBytes = z.elemBytes
-		return n
+	if z.zt == nil {
+		return &ZSet{lp: append([]ZEntry(nil), z.lp...), elemBytes: z.elemBytes}
 	}
-	n.zsl = zslNew()
-	n.dict = NewDict[*zslNode]()
-	n.dict.resize(z.zsl.length)
-	for x := z.zsl.first(); x != nil; x = x.next() {
-		n.insertLarge(x.member, x.score)
-	}
-	return n
+	entries := make([]ZEntry, 0, z.zt.length)
+	z.Range(func(m string, s float64) bool {
+		entries = append(entries, ZEntry{Member: m, Score: s})
+		return true
+	})
+	return zsetLargeFrom(entries)
 }
 
 // DeepCopy is Clone under the name the server's COPY looks for.
@@ -432,47 +444,47 @@ func (z *ZSet) DeepCopy() any { return z.Clone() }
 // ZIter is a position in a sorted set, moved one member at a time in either direction. It is invalid past
 // either end; it must not be used across changes to the set.
 type ZIter struct {
-	z *ZSet
-	i int      // small form
-	n *zslNode // skip list form
+	z    *ZSet
+	i    int    // the index in the small form, or in leaf
+	leaf *znode // large form
 }
 
 // Valid reports whether the iterator is on a member.
 func (it *ZIter) Valid() bool {
-	if it.z.zsl != nil {
-		return it.n != nil
+	if it.z.zt != nil {
+		return it.leaf != nil
 	}
 	return it.i >= 0 && it.i < len(it.z.lp)
 }
 
 // Entry is the member under the iterator.
 func (it *ZIter) Entry() ZEntry {
-	if it.z.zsl != nil {
-		return ZEntry{Member: it.n.member, Score: it.n.score}
+	if it.z.zt != nil {
+		return ZEntry{Member: it.leaf.members[it.i], Score: it.leaf.scores[it.i]}
 	}
 	return it.z.lp[it.i]
 }
 
 // Member is the member under the iterator.
 func (it *ZIter) Member() string {
-	if it.z.zsl != nil {
-		return it.n.member
+	if it.z.zt != nil {
+		return it.leaf.members[it.i]
 	}
 	return it.z.lp[it.i].Member
 }
 
 // Score is the score under the iterator.
 func (it *ZIter) Score() float64 {
-	if it.z.zsl != nil {
-		return it.n.score
+	if it.z.zt != nil {
+		return it.leaf.scores[it.i]
 	}
 	return it.z.lp[it.i].Score
 }
 
 // Next moves towards higher ranks.
 func (it *ZIter) Next() {
-	if it.z.zsl != nil {
-		it.n = it.n.next()
+	if it.z.zt != nil {
+		it.leaf, it.i = zstep(it.leaf, it.i)
 		return
 	}
 	it.i++
@@ -480,8 +492,8 @@ func (it *ZIter) Next() {
 
 // Prev moves towards lower ranks.
 func (it *ZIter) Prev() {
-	if it.z.zsl != nil {
-		it.n = it.n.backward
+	if it.z.zt != nil {
+		it.leaf, it.i = zstepBack(it.leaf, it.i)
 		return
 	}
 	it.i--
@@ -498,8 +510,8 @@ func (it *ZIter) Step(reverse bool) {
 
 // Rank is the 0-based rank of the iterator's member, O(log n).
 func (it *ZIter) Rank() int {
-	if it.z.zsl != nil {
-		return it.z.zsl.rank(it.n.score, it.n.member) - 1
+	if it.z.zt != nil {
+		return it.z.zt.rankOf(it.leaf, it.i)
 	}
 	return it.i
 }
@@ -507,9 +519,10 @@ func (it *ZIter) Rank() int {
 // At returns an iterator on the member of 0-based rank r (invalid when out of range), O(log n).
 func (z *ZSet) At(r int) ZIter {
 	it := ZIter{z: z, i: r}
-	if z.zsl != nil {
-		if r >= 0 && r < z.zsl.length {
-			it.n = z.zsl.byRank(r + 1)
+	if z.zt != nil {
+		it.i = 0
+		if r >= 0 && r < z.zt.length {
+			it.leaf, it.i = z.zt.selectRank(r, nil)
 		}
 	}
 	return it
@@ -517,14 +530,17 @@ func (z *ZSet) At(r int) ZIter {
 
 func (z *ZSet) invalid() ZIter { return ZIter{z: z, i: -1} }
 
+// iterAt is an iterator on index i of leaf x of the large form (invalid when x is nil).
+func (z *ZSet) iterAt(x *znode, i int) ZIter { return ZIter{z: z, leaf: x, i: i} }
+
 // DeleteRangeByRank removes the members of 0-based ranks start..end (inclusive, within bounds) and returns
 // how many it removed.
 func (z *ZSet) DeleteRangeByRank(start, end int) int {
 	if start < 0 || end >= z.Len() || start > end {
 		return 0
 	}
-	if z.zsl == nil {
-		n := end - start + 1
+	n := end - start + 1
+	if z.zt == nil {
 		for _, e := range z.lp[start : end+1] {
 			z.elemBytes -= AllocSize(len(e.Member))
 		}
@@ -532,7 +548,8 @@ func (z *ZSet) DeleteRangeByRank(start, end int) int {
 		clear(z.lp[len(z.lp):min(cap(z.lp), len(z.lp)+n)])
 		return n
 	}
-	removed, freed := z.zsl.deleteRangeByRank(start+1, end+1, z.dict)
-	z.elemBytes -= freed
-	return removed
+	for range n {
+		z.deleteRank(start)
+	}
+	return n
 }

@@ -38,8 +38,9 @@ func (z *ZSet) inRange(r *ZScoreRange) bool {
 	if r.Empty() || z.Len() == 0 {
 		return false
 	}
-	if z.zsl != nil {
-		return r.GteMin(z.zsl.tail.score) && r.LteMax(z.zsl.first().score)
+	if z.zt != nil {
+		lo, hi := z.zt.first(), z.zt.last()
+		return r.GteMin(hi.scores[hi.n-1]) && r.LteMax(lo.scores[0])
 	}
 	return r.GteMin(z.lp[len(z.lp)-1].Score) && r.LteMax(z.lp[0].Score)
 }
@@ -49,18 +50,12 @@ func (z *ZSet) FirstInScore(r *ZScoreRange) ZIter {
 	if !z.inRange(r) {
 		return z.invalid()
 	}
-	if z.zsl != nil {
-		x := z.zsl.header
-		for i := z.zsl.level - 1; i >= 0; i-- {
-			for f := x.lv(i).forward; f != nil && !r.GteMin(f.score); f = x.lv(i).forward {
-				x = f
-			}
-		}
-		x = x.next()
-		if x == nil || !r.LteMax(x.score) {
+	if z.zt != nil {
+		x, i := z.zt.firstWhere(func(s float64, _ string) bool { return r.GteMin(s) })
+		if x == nil || !r.LteMax(x.scores[i]) {
 			return z.invalid()
 		}
-		return ZIter{z: z, n: x}
+		return z.iterAt(x, i)
 	}
 	i := sort.Search(len(z.lp), func(i int) bool { return r.GteMin(z.lp[i].Score) })
 	if i == len(z.lp) || !r.LteMax(z.lp[i].Score) {
@@ -74,17 +69,12 @@ func (z *ZSet) LastInScore(r *ZScoreRange) ZIter {
 	if !z.inRange(r) {
 		return z.invalid()
 	}
-	if z.zsl != nil {
-		x := z.zsl.header
-		for i := z.zsl.level - 1; i >= 0; i-- {
-			for f := x.lv(i).forward; f != nil && r.LteMax(f.score); f = x.lv(i).forward {
-				x = f
-			}
-		}
-		if x == z.zsl.header || !r.GteMin(x.score) {
+	if z.zt != nil {
+		x, i := z.zt.lastWhere(func(s float64, _ string) bool { return r.LteMax(s) })
+		if x == nil || !r.GteMin(x.scores[i]) {
 			return z.invalid()
 		}
-		return ZIter{z: z, n: x}
+		return z.iterAt(x, i)
 	}
 	i := sort.Search(len(z.lp), func(i int) bool { return !r.LteMax(z.lp[i].Score) }) - 1
 	if i < 0 || !r.GteMin(z.lp[i].Score) {
@@ -168,16 +158,18 @@ func (r *ZLexRange) Empty() bool {
 	return c > 0 || (c == 0 && (r.Min.Ex || r.Max.Ex))
 }
 
-// The lexicographic operations assume that every member has the same score, as Valkey documents; with
-// mixed scores they follow Valkey's own procedures for each form (a scan of the small form, a descent of
-// the skip list), so that the answers for the small form are the ones Valkey gives.
+// The lexicographic operations assume that every member has the same score, as Valkey documents. With
+// mixed scores the small form follows Valkey's own procedure (a scan), so that its answers are the ones
+// Valkey gives; the large form answers as its search finds, as Valkey's skip list does (whose answers then
+// depend on its random levels).
 
 func (z *ZSet) inLexRange(r *ZLexRange) bool {
 	if r.Empty() || z.Len() == 0 {
 		return false
 	}
-	if z.zsl != nil {
-		return r.GteMin(z.zsl.tail.member) && r.LteMax(z.zsl.first().member)
+	if z.zt != nil {
+		lo, hi := z.zt.first(), z.zt.last()
+		return r.GteMin(hi.members[hi.n-1]) && r.LteMax(lo.members[0])
 	}
 	return r.GteMin(z.lp[len(z.lp)-1].Member) && r.LteMax(z.lp[0].Member)
 }
@@ -187,18 +179,12 @@ func (z *ZSet) FirstInLex(r *ZLexRange) ZIter {
 	if !z.inLexRange(r) {
 		return z.invalid()
 	}
-	if z.zsl != nil {
-		x := z.zsl.header
-		for i := z.zsl.level - 1; i >= 0; i-- {
-			for f := x.lv(i).forward; f != nil && !r.GteMin(f.member); f = x.lv(i).forward {
-				x = f
-			}
-		}
-		x = x.next()
-		if x == nil || !r.LteMax(x.member) {
+	if z.zt != nil {
+		x, i := z.zt.firstWhere(func(_ float64, m string) bool { return r.GteMin(m) })
+		if x == nil || !r.LteMax(x.members[i]) {
 			return z.invalid()
 		}
-		return ZIter{z: z, n: x}
+		return z.iterAt(x, i)
 	}
 	for i := range z.lp {
 		if r.GteMin(z.lp[i].Member) {
@@ -216,17 +202,12 @@ func (z *ZSet) LastInLex(r *ZLexRange) ZIter {
 	if !z.inLexRange(r) {
 		return z.invalid()
 	}
-	if z.zsl != nil {
-		x := z.zsl.header
-		for i := z.zsl.level - 1; i >= 0; i-- {
-			for f := x.lv(i).forward; f != nil && r.LteMax(f.member); f = x.lv(i).forward {
-				x = f
-			}
-		}
-		if x == z.zsl.header || !r.GteMin(x.member) {
+	if z.zt != nil {
+		x, i := z.zt.lastWhere(func(_ float64, m string) bool { return r.LteMax(m) })
+		if x == nil || !r.GteMin(x.members[i]) {
 			return z.invalid()
 		}
-		return ZIter{z: z, n: x}
+		return z.iterAt(x, i)
 	}
 	for i := len(z.lp) - 1; i >= 0; i-- {
 		if r.LteMax(z.lp[i].Member) {
@@ -245,7 +226,7 @@ func (z *ZSet) CountLex(r *ZLexRange) int {
 	if !first.Valid() {
 		return 0
 	}
-	if z.zsl == nil {
+	if z.zt == nil {
 		n := 0
 		for it := first; it.Valid() && r.LteMax(it.Member()); it.Next() {
 			n++
@@ -261,18 +242,15 @@ func (z *ZSet) CountLex(r *ZLexRange) int {
 
 // DeleteRangeByLex removes the members in the range and returns how many.
 func (z *ZSet) DeleteRangeByLex(r *ZLexRange) int {
-	if z.zsl == nil {
-		first := z.FirstInLex(r)
-		if !first.Valid() {
-			return 0
-		}
-		end := first.i
-		for end < len(z.lp) && r.LteMax(z.lp[end].Member) {
-			end++
-		}
-		return z.DeleteRangeByRank(first.i, end-1)
+	first := z.FirstInLex(r)
+	if !first.Valid() {
+		return 0
 	}
-	removed, freed := z.zsl.deleteRangeByLex(r, z.dict)
-	z.elemBytes -= freed
-	return removed
+	// from the first member at or above the minimum, while at or below the maximum
+	n := 0
+	for it := first; it.Valid() && r.LteMax(it.Member()); it.Next() {
+		n++
+	}
+	start := first.Rank()
+	return z.DeleteRangeByRank(start, start+n-1)
 }

@@ -21,8 +21,8 @@ func (m zmodel) sorted() []ZEntry {
 	return out
 }
 
-// check verifies the structure's invariants (order, spans, back links, length, member table) and that
-// its contents equal the model.
+// check verifies the structure's invariants (order, member table, memory figure, and for the large form
+// the index's counts, keys, fill and leaf links) and that its contents equal the model.
 func (z *ZSet) check(t *testing.T, m zmodel, ctx string) {
 	t.Helper()
 	want := m.sorted()
@@ -42,47 +42,84 @@ func (z *ZSet) check(t *testing.T, m zmodel, ctx string) {
 	if got, want := z.MemUsage(), z.memRecount(); got != want {
 		t.Fatalf("%s: MemUsage %d, recount %d", ctx, got, want)
 	}
-	if z.zsl == nil {
+	if z.zt == nil {
 		return
 	}
-	zsl := z.zsl
-	if z.dict.Len() != zsl.length {
-		t.Fatalf("%s: table has %d members, list %d", ctx, z.dict.Len(), zsl.length)
+	if z.dict.Len() != z.zt.length {
+		t.Fatalf("%s: table has %d members, index %d", ctx, z.dict.Len(), z.zt.length)
 	}
-	// level 0: back links and tail
-	var prev *zslNode
-	for x := zsl.first(); x != nil; x = x.next() {
-		if x.backward != prev {
-			t.Fatalf("%s: bad back link at %q", ctx, x.member)
+	for _, e := range got {
+		if v := z.dict.GetString(e.Member); v == nil || *v != e.Score {
+			t.Fatalf("%s: table entry of %q is %v, want %v", ctx, e.Member, v, e.Score)
 		}
-		if np := z.dict.GetString(x.member); np == nil || *np != x {
-			t.Fatalf("%s: table entry of %q does not point at its node", ctx, x.member)
+	}
+	z.zt.check(t, ctx)
+}
+
+// check verifies the index: every inner node's keys are its children's smallest keys and its counts
+// their sizes, all leaves are at one depth and linked in order, every node but the root is at least
+// ztreeMinFill full and holds nothing past its entries, and the node counters are right.
+func (tr *ztree) check(t *testing.T, ctx string) {
+	t.Helper()
+	var leaves []*znode
+	inners, leafDepth := 0, -1
+	var walk func(x *znode, depth int) int
+	walk = func(x *znode, depth int) int {
+		if x != tr.root && x.n < ztreeMinFill {
+			t.Fatalf("%s: node at depth %d has %d entries", ctx, depth, x.n)
 		}
-		prev = x
-	}
-	if zsl.tail != prev {
-		t.Fatalf("%s: bad tail", ctx)
-	}
-	// every level: spans add up to the rank distance, and the level count is tight
-	rankOf := map[*zslNode]int{zsl.header: 0}
-	r := 0
-	for x := zsl.first(); x != nil; x = x.next() {
-		r++
-		rankOf[x] = r
-	}
-	for i := 0; i < zsl.level; i++ {
-		for x := zsl.header; x != nil; x = x.lv(i).forward {
-			f := x.lv(i).forward
-			if f == nil {
-				continue
-			}
-			if d := rankOf[f] - rankOf[x]; d != x.lv(i).span {
-				t.Fatalf("%s: level %d span %d, want %d", ctx, i, x.lv(i).span, d)
+		for i := x.n; i < ztreeFanout; i++ {
+			if x.members[i] != "" || (x.kids != nil && (x.kids.node[i] != nil || x.kids.count[i] != 0)) {
+				t.Fatalf("%s: node at depth %d holds a stale entry at %d", ctx, depth, i)
 			}
 		}
+		if x.kids == nil {
+			if leafDepth >= 0 && leafDepth != depth {
+				t.Fatalf("%s: leaves at depths %d and %d", ctx, leafDepth, depth)
+			}
+			leafDepth = depth
+			leaves = append(leaves, x)
+			return x.n
+		}
+		inners++
+		if x == tr.root && x.n < 2 {
+			t.Fatalf("%s: inner root with %d children", ctx, x.n)
+		}
+		total := 0
+		for i, c := range x.kids.node[:x.n] {
+			n := walk(c, depth+1)
+			if n != x.kids.count[i] {
+				t.Fatalf("%s: count %d of child %d at depth %d, it holds %d", ctx, x.kids.count[i], i, depth, n)
+			}
+			lo := c
+			for lo.kids != nil {
+				lo = lo.kids.node[0]
+			}
+			if x.scores[i] != lo.scores[0] || x.members[i] != lo.members[0] {
+				t.Fatalf("%s: key %d at depth %d is (%v, %q), the child's smallest is (%v, %q)", ctx, i, depth,
+					x.scores[i], x.members[i], lo.scores[0], lo.members[0])
+			}
+			total += n
+		}
+		return total
 	}
-	if zsl.level > 1 && zsl.header.lv(zsl.level-1).forward == nil {
-		t.Fatalf("%s: level %d is empty", ctx, zsl.level)
+	if n := walk(tr.root, 0); n != tr.length {
+		t.Fatalf("%s: index holds %d members, length %d", ctx, n, tr.length)
+	}
+	if len(leaves) != tr.leaves || inners != tr.inners {
+		t.Fatalf("%s: %d leaves and %d inner nodes, counted %d and %d", ctx, len(leaves), inners, tr.leaves, tr.inners)
+	}
+	for i, x := range leaves {
+		var prev, next *znode
+		if i > 0 {
+			prev = leaves[i-1]
+		}
+		if i+1 < len(leaves) {
+			next = leaves[i+1]
+		}
+		if x.prev != prev || x.next != next {
+			t.Fatalf("%s: leaf %d is linked wrongly", ctx, i)
+		}
 	}
 }
 
