@@ -25,7 +25,7 @@ BENCH_ARGS  ?=
 # make bench-types (see scripts/bench-types.sh): requests per test
 BENCH_TYPES_REQUESTS ?= 200000
 
-.PHONY: all help build run test lint fmt-check fuzz bench bench-types bench-persist readme clean
+.PHONY: all help build run test lint fmt-check fuzz bench bench-types bench-persist bench-repl replicas readme clean
 
 all: build
 
@@ -41,6 +41,11 @@ help:
 	@echo "              valkey-node vs redis-server (RUNS=, BENCH_TYPES_REQUESTS=)"
 	@echo "make bench-persist  BGSAVE time and GET latency during it, RDB load at start-up, AOF everysec SET,"
 	@echo "              valkey-node vs redis-server (QUICK=1, RUNS=, KEYS=, REQUESTS=; scripts/bench-persist.sh)"
+	@echo "make bench-repl  full sync over TLS of KEYS keys (1000000), primary to replica, seconds and MB/s,"
+	@echo "              valkey-node vs redis-server (QUICK=1, RUNS=, KEYS=; scripts/bench-repl.sh)"
+	@echo "make replicas start a TLS primary and two TLS replicas on loopback in the background, print the"
+	@echo "              redis-cli lines to reach them (REPL_PORT=7000, REPL_DIR=bin/replicas, CERTS=);"
+	@echo "              scripts/replicas.sh status|stop|clean to see, stop or remove them"
 	@echo "make readme   regenerate the directive and command tables in README.md"
 	@echo "make clean    remove bin/ (builds and benchmark output)"
 
@@ -91,6 +96,14 @@ bench-types: build
 # QUICK=1 keeps its own defaults
 bench-persist: build
 	BIN=$(BIN) scripts/bench-persist.sh
+
+# RUNS, KEYS, QUICK... as for bench-persist
+bench-repl: build
+	BIN=$(BIN) scripts/bench-repl.sh
+
+# REPL_PORT and REPL_DIR reach the script from the command line or the environment
+replicas: build
+	@BIN=$(BIN) CERTS=$(CERTS) scripts/replicas.sh start
 
 readme:
 	$(GO) test -count=1 -run '^TestREADMETables$$' ./cmd/valkey-node -args -update-readme

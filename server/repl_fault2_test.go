@@ -2,10 +2,10 @@ package server
 
 import (
 	"io"
-	"strconv"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"

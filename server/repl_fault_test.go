@@ -1,6 +1,7 @@
 package server
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,5 +150,32 @@ func TestReplicaServesStaleDataRules(t *testing.T) {
 	}
 	if got := ar.do("INFO", "server"); strings.HasPrefix(got, "-") {
 		t.Fatalf("INFO (a stale command) refused: %s", got)
+	}
+}
+
+// TestChainedAndDiskBasedReplication: a replica of a replica follows the primary through it (one offset
+// space for the chain), and a disk-based transfer (repl-diskless-sync no) syncs as well as a diskless one.
+func TestChainedAndDiskBasedReplication(t *testing.T) {
+	p := startNode(t, "repl-diskless-sync", "no")
+	pr := p.raw()
+	pipeline(t, pr, mixedWorkload(14, 5_000))
+	mid := startNode(t, "replicaof", "127.0.0.1 "+portOf(p.addr), "repl-diskless-sync-delay", "0")
+	leaf := startNode(t, "replicaof", "127.0.0.1 "+portOf(mid.addr))
+	mr, lr := mid.raw(), leaf.raw()
+	caughtUp(t, pr, mr, lr)
+	pipeline(t, pr, liveWrites(15, 2_000))
+	caughtUp(t, pr, mr, lr)
+	want := scanDBs(t, pr)
+	for name, r := range map[string]*rawConn{"middle": mr, "leaf": lr} {
+		if got := scanDBs(t, r); got != want {
+			t.Fatalf("%s replica differs: %s", name, firstDiff(got, want))
+		}
+	}
+	if !strings.Contains(p.logs.String(), "disk") {
+		t.Errorf("the primary's log does not show a disk-based transfer:\n%s", p.logs)
+	}
+	ents, _ := os.ReadDir(p.srv.cfg.Dir)
+	for _, e := range ents {
+		t.Errorf("the disk-based transfer left %s in dir", e.Name())
 	}
 }
