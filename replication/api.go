@@ -148,6 +148,12 @@ type LinkConfig struct {
 	DisklessLoad string
 	Dir          string
 	Version      string // sent as REPLCONF version
+	// Failover makes the first PSYNC "PSYNC <replid> <offset> FAILOVER" (the FAILOVER command: the target
+	// replica promotes itself and continues us). If the target refuses, the link stops retrying and
+	// calls FailoverFailed on the host instead of falling back to SYNC.
+	Failover bool
+	// FailoverFailed, if set, is told that a Failover PSYNC was refused or could not be sent.
+	FailoverFailed func(reason string)
 }
 
 // LinkState is the replica-side state ROLE reports.

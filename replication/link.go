@@ -38,6 +38,8 @@ type Link struct {
 	log  zerolog.Logger
 
 	timeout atomic.Int64 // repl-timeout in nanoseconds; SetTimeout changes it at runtime
+	// failoverSent: the one PSYNC FAILOVER of cfg.Failover went out (only the link goroutine touches it)
+	failoverSent bool
 
 	// Timing knobs, set by NewLink to the constants above; tests shorten them before Start.
 	retryMin, retryMax time.Duration

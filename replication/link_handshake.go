@@ -99,14 +99,32 @@ func (l *Link) resync(c *linkConn) error {
 	} else {
 		l.log.Info().Msgf("Trying a partial resynchronization (request %s:%d).", replid, offset)
 	}
-	if err := c.write(l.stepTimeout, appendLinkCommand(nil, "PSYNC", replid, strconv.FormatInt(offset, 10))); err != nil {
+	args := []string{"PSYNC", replid, strconv.FormatInt(offset, 10)}
+	failover := l.cfg.Failover && !l.failoverSent
+	if failover {
+		args = append(args, "FAILOVER")
+		l.failoverSent = true
+	}
+	if err := c.write(l.stepTimeout, appendLinkCommand(nil, args...)); err != nil {
+		if failover && l.cfg.FailoverFailed != nil {
+			l.cfg.FailoverFailed("sending PSYNC FAILOVER: " + err.Error())
+		}
 		return fmt.Errorf("sending PSYNC to PRIMARY: %w", err)
 	}
 	reply, err := c.readReply(l.stepTimeout)
 	if err != nil {
+		if failover && l.cfg.FailoverFailed != nil {
+			l.cfg.FailoverFailed("reading the PSYNC FAILOVER reply: " + err.Error())
+		}
 		return fmt.Errorf("reading the PSYNC reply of PRIMARY: %w", err)
 	}
 	outcome, newID, newOff := parsePSYNCReply(reply)
+	if failover && outcome != psyncContinue && outcome != psyncFull {
+		if l.cfg.FailoverFailed != nil {
+			l.cfg.FailoverFailed(reply)
+		}
+		return fmt.Errorf("the failover target refused PSYNC FAILOVER: %s", reply)
+	}
 	switch outcome {
 	case psyncContinue:
 		if newID == replid {

@@ -20,6 +20,10 @@ func replicaofCommand(c *Client, args [][]byte) {
 		c.Err("ERR Command is not valid when client is a replica.")
 		return
 	}
+	if s.failover.phase != failoverNone {
+		c.Err("ERR REPLICAOF not allowed while failing over.")
+		return
+	}
 	if eqFold(args[1], "no") && eqFold(args[2], "one") {
 		if s.isReplica() {
 			s.becomePrimary()
@@ -128,6 +132,19 @@ func syncCommand(c *Client, args [][]byte) {
 	if c.replica != nil && c.replica.synced {
 		return // already a replica: ignore, as Valkey does
 	}
+	if eqFold(args[0], "psync") && len(args) == 4 && eqFold(args[3], "failover") {
+		if msg := s.psyncFailover(string(args[1])); msg != "" {
+			c.Err(msg)
+			return
+		}
+	} else if len(args) > 3 {
+		c.Err(errSyntax)
+		return
+	}
+	if s.failover.phase != failoverNone {
+		c.Err("NOMASTERLINK Can't SYNC while failing over")
+		return
+	}
 	if s.isReplica() && !s.repl.linkUp {
 		c.Err("NOMASTERLINK Can't SYNC while not connected with my master")
 		return
@@ -139,12 +156,6 @@ func syncCommand(c *Client, args [][]byte) {
 	psync := eqFold(args[0], "psync")
 	replid, offset := "?", int64(-1)
 	if psync {
-		if len(args) == 4 && eqFold(args[3], "failover") {
-			if !s.isReplica() {
-				c.Err("ERR PSYNC FAILOVER can't be sent to a master.")
-				return
-			}
-		}
 		replid = string(args[1])
 		if o, ok := parseInt64(args[2]); ok {
 			offset = o
@@ -347,7 +358,7 @@ func (s *Server) infoReplication(b *infoBuilder) {
 			r.IP, r.Port, r.State, r.AckOffset, r.LagSeconds))
 	}
 	b.field("replicas_waiting_psync", 0)
-	b.field("master_failover_state", "no-failover")
+	b.field("master_failover_state", s.failover.phase.String())
 	st := p.Status()
 	b.field("master_replid", st.ReplID)
 	b.field("master_replid2", st.ReplID2)
@@ -377,6 +388,9 @@ func init() {
 		spec{name: "wait", arity: 3, flags: "noscript", group: "generic",
 			summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
 			since:   "3.0.0", complexity: "O(1)", handler: waitCommand},
+		spec{name: "failover", arity: -1, flags: "admin noscript stale dangerous", group: "server",
+			summary: "Starts a coordinated failover from a server to one of its replicas.", since: "6.2.0",
+			complexity: "O(1)", handler: failoverCommand},
 		spec{name: "role", arity: 1, flags: "noscript loading stale fast", group: "server",
 			summary: "Returns the replication role.", since: "2.8.12", complexity: "O(1)", handler: roleCommand},
 	)

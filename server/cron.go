@@ -28,8 +28,15 @@ func (s *Server) cron() {
 		}
 		s.mu.Lock()
 		s.now = time.Now()
-		s.activeExpireCycle()
+		if !s.isReplica() {
+			// a replica deletes expired keys only when its primary says so (DEL in the stream)
+			s.activeExpireCycle()
+		}
 		s.memoryCron() // accounting, client buffer sample, eviction that ran out of time (memory.go)
+		if s.repl.primary != nil {
+			s.repl.primary.Cron(s.now)
+			s.failoverCron()
+		}
 		s.flushPropagation()
 		s.persistCron()
 		for _, db := range s.dbs {

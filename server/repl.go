@@ -103,7 +103,10 @@ func (s *Server) applyReplConfig() error {
 }
 
 // startReplicaOf makes the node a replica of host:port. Lock held.
-func (s *Server) startReplicaOf(host string, port int) {
+func (s *Server) startReplicaOf(host string, port int) { s.startReplicaOfWith(host, port, false) }
+
+// startReplicaOfWith is startReplicaOf; failover makes the link ask the target to take over (FAILOVER).
+func (s *Server) startReplicaOfWith(host string, port int, failover bool) {
 	s.stopLink()
 	s.repl.masterHost, s.repl.masterPort = host, port
 	s.roleReplica.Store(true)
@@ -116,7 +119,18 @@ func (s *Server) startReplicaOf(host string, port int) {
 	s.unblockWaiters()
 	s.repl.master = s.internalClient("master")
 	s.repl.master.flags.master = true
-	s.repl.link = replication.NewLink(s.linkConfig(), (*replHost)(s), s.log)
+	lc := s.linkConfig()
+	if failover {
+		lc.Failover = true
+		lc.FailoverFailed = func(reason string) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.failover.phase == failoverInProgress {
+				s.failover.abortAsked = "the target refused: " + reason
+			}
+		}
+	}
+	s.repl.link = replication.NewLink(lc, (*replHost)(s), s.log)
 	s.log.Info().Str("primary", net.JoinHostPort(host, strconv.Itoa(port))).Msg("Connecting to PRIMARY " + net.JoinHostPort(host, strconv.Itoa(port)))
 	s.repl.link.Start()
 }

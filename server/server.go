@@ -80,6 +80,7 @@ type Server struct {
 	persist  persistState  // RDB saves and loading (persist.go)
 	aof      aofState      // the append-only file (persist_aof.go)
 	repl     replState     // replication: primary side and link (repl.go)
+	failover failoverState // FAILOVER in progress (failover.go)
 	// roleReplica mirrors "is a replica" for the log's role letter, read without the lock
 	roleReplica atomic.Bool
 

@@ -21,10 +21,10 @@ type Set struct {
 	ints []int64
 	lp   packed
 	dict *Dict[struct{}]
-	// strBytes is what the hashtable's member strings hold, kept current by every change of membership
-	// and the conversions so that MemUsage is O(1) (setzset_mem.go).
-	strBytes int
-	enc      uint8
+	// elemBytes is what the hashtable's entries and member strings hold (setMemberBytes), kept current
+	// by every change of membership and the conversions so that MemUsage is O(1) (setzset_mem.go).
+	elemBytes int
+	enc       uint8
 }
 
 const (
@@ -169,7 +169,7 @@ func (s *Set) dictAdd(m []byte) bool {
 		return false
 	}
 	s.dict.insertNew(h, string(m), struct{}{})
-	s.strBytes += setMemberBytes(len(m))
+	s.elemBytes += setMemberBytes(len(m))
 	return true
 }
 
@@ -202,7 +202,7 @@ func (s *Set) Remove(m []byte) bool {
 	if !s.dict.Delete(m) {
 		return false
 	}
-	s.strBytes -= setMemberBytes(len(m))
+	s.elemBytes -= setMemberBytes(len(m))
 	return true
 }
 
@@ -315,7 +315,7 @@ func (s *Set) Pop(rng *rand.Rand) []byte {
 		return nil
 	}
 	s.dict.Delete(bytesOf(k))
-	s.strBytes -= setMemberBytes(len(k))
+	s.elemBytes -= setMemberBytes(len(k))
 	return []byte(k)
 }
 
@@ -352,13 +352,13 @@ func (s *Set) toHashtable(sizeHint int) {
 	}
 	d := NewDict[struct{}]()
 	d.resize(max(sizeHint, s.Len()))
-	strs := 0
+	elems := 0
 	s.Each(func(m []byte) bool {
 		d.Put(string(m), struct{}{})
-		strs += setMemberBytes(len(m))
+		elems += setMemberBytes(len(m))
 		return true
 	})
-	s.ints, s.lp, s.dict, s.strBytes, s.enc = nil, packed{}, d, strs, encHashtable
+	s.ints, s.lp, s.dict, s.elemBytes, s.enc = nil, packed{}, d, elems, encHashtable
 }
 
 // ToIntsetIfPossible converts a set whose members are all integers to an intset when it is small enough
@@ -380,7 +380,7 @@ func (s *Set) ToIntsetIfPossible(lim SetLimits) {
 		return
 	}
 	sort.Slice(ints, func(i, j int) bool { return ints[i] < ints[j] })
-	s.ints, s.lp, s.dict, s.strBytes, s.enc = ints, packed{}, nil, 0, encIntset
+	s.ints, s.lp, s.dict, s.elemBytes, s.enc = ints, packed{}, nil, 0, encIntset
 }
 
 // Clone returns a deep copy (COPY).
@@ -398,7 +398,7 @@ func (s *Set) Clone() any {
 			n.dict.Put(k, struct{}{})
 			return true
 		})
-		n.strBytes = s.strBytes
+		n.elemBytes = s.elemBytes
 	}
 	return n
 }

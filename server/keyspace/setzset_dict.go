@@ -1,10 +1,12 @@
 package keyspace
 
-// Table operations for SADD and ZADD, which look a member up and insert it when it is missing: Get then
-// Put hashes the member twice and walks its chain twice. lookupBytes returns the hash along with the
-// answer, and insertNew links a new key under that hash directly. On a large set the lookup is mostly
-// cache misses and the second walk is cheap, but the hashing and the call overhead are a fair part of
-// what is left of SADD once the member is found missing.
+// Table operations for the members of sets and sorted sets. SADD and ZADD look a member up and insert it
+// when it is missing: Get then Put hashes the member twice and walks its chain twice. lookupBytes returns
+// the hash along with the entry, and insertNew links a new entry under that hash directly.
+//
+// (Allocating the member's bytes together with its entry, so that comparing a key reads the entry's own
+// cache line, was tried: no measurable gain on SADD or ZADD of 100 000 members, and 8 more bytes for a
+// member of 20.)
 
 // lookupBytes returns key's hash and its entry, or nil when it is absent. Like Get it does a step of a
 // pending rehash.
@@ -18,10 +20,10 @@ func (d *Dict[V]) lookupBytes(key []byte) (uint64, *entry[V]) {
 }
 
 // insertNew stores val under key, whose hash is h and which the caller found absent (with nothing
-// inserted since): Put without the second hash and lookup. It does its step of a pending rehash as Put
-// does: a rehash that advanced only with the lookups would last twice as long, and while it lasts every
-// lookup of a missing member probes both tables.
-func (d *Dict[V]) insertNew(h uint64, key string, val V) *V {
+// inserted since), and returns the new entry: Put without the second hash and lookup. It does its step of
+// a pending rehash as Put does: a rehash that advanced only with the lookups would last twice as long,
+// and while it lasts every lookup of a missing member probes both tables.
+func (d *Dict[V]) insertNew(h uint64, key string, val V) *entry[V] {
 	d.step(1)
 	if !d.rehashing() && d.used[0] >= len(d.ht[0]) {
 		d.resize(2 * (d.used[0] + 1))
@@ -35,5 +37,5 @@ func (d *Dict[V]) insertNew(h uint64, key string, val V) *V {
 	e := &entry[V]{key: key, val: val, next: tab[i]}
 	tab[i] = e
 	d.used[t]++
-	return &e.val
+	return e
 }

@@ -10,17 +10,17 @@ var (
 	setHeaderBytes  = AllocSize(int(unsafe.Sizeof(Set{})))
 	setEntryBytes   = AllocSize(int(unsafe.Sizeof(entry[struct{}]{})))
 	zsetHeaderBytes = AllocSize(int(unsafe.Sizeof(ZSet{})))
-	zsetEntrySize   = int(unsafe.Sizeof(ZEntry{}))
-	zsetTableEntry  = AllocSize(int(unsafe.Sizeof(entry[float64]{})))
+	zsetSmallEntry  = int(unsafe.Sizeof(ZEntry{}))
+	zsetEntryBytes  = AllocSize(int(unsafe.Sizeof(entry[float64]{})))
 	ztreeHeader     = AllocSize(int(unsafe.Sizeof(ztree{})))
 )
 
-// setMemberBytes is what one member of a hashtable-encoded set holds besides its table entry: its string.
-func setMemberBytes(m int) int { return AllocSize(m) }
+// setMemberBytes is what one member of a hashtable-encoded set holds: its table entry and its string.
+func setMemberBytes(m int) int { return setEntryBytes + AllocSize(m) }
 
-// zsetElemBytes is what one member of a large sorted set holds besides its slot in the index: its
-// string (shared by the index and the table) and its table entry.
-func zsetElemBytes(memberLen int) int { return AllocSize(memberLen) + zsetTableEntry }
+// zsetElemBytes is what one member of a large sorted set holds besides its slot in the index: its table
+// entry and its string (which the index shares).
+func zsetElemBytes(memberLen int) int { return zsetEntryBytes + AllocSize(memberLen) }
 
 // MemUsage is the memory the set holds: the sorted integers, the packed members, or the table with its
 // entries, buckets and member strings (O(1)).
@@ -32,7 +32,7 @@ func (s *Set) MemUsage() int {
 		return setHeaderBytes + s.lp.MemUsage()
 	}
 	n := s.dict.Len()
-	return setHeaderBytes + dictHeaderBytes + tableBytes(n) + n*setEntryBytes + s.strBytes
+	return setHeaderBytes + dictHeaderBytes + tableBytes(n) + s.elemBytes
 }
 
 func (s *Set) memRecount() int {
@@ -41,7 +41,7 @@ func (s *Set) memRecount() int {
 	}
 	n := setHeaderBytes + dictHeaderBytes + tableBytes(s.dict.Len())
 	s.dict.Range(func(k string, _ *struct{}) bool {
-		n += setEntryBytes + setMemberBytes(len(k))
+		n += setMemberBytes(len(k))
 		return true
 	})
 	return n
@@ -51,7 +51,7 @@ func (s *Set) memRecount() int {
 // index's nodes, the member table's entries and buckets, and the member strings (O(1)).
 func (z *ZSet) MemUsage() int {
 	if z.zt == nil {
-		return zsetHeaderBytes + AllocSize(cap(z.lp)*zsetEntrySize) + z.elemBytes
+		return zsetHeaderBytes + AllocSize(cap(z.lp)*zsetSmallEntry) + z.elemBytes
 	}
 	return zsetHeaderBytes + ztreeHeader + z.zt.nodeBytes() + dictHeaderBytes + tableBytes(z.zt.length) +
 		z.elemBytes
@@ -60,20 +60,21 @@ func (z *ZSet) MemUsage() int {
 func (z *ZSet) memRecount() int {
 	n := zsetHeaderBytes
 	if z.zt == nil {
-		n += AllocSize(cap(z.lp) * zsetEntrySize)
+		n += AllocSize(cap(z.lp) * zsetSmallEntry)
 		for _, e := range z.lp {
 			n += AllocSize(len(e.Member))
 		}
 		return n
 	}
-	n += ztreeHeader + dictHeaderBytes + tableBytes(z.dict.Len()) + z.dict.Len()*zsetTableEntry
+	n += ztreeHeader + dictHeaderBytes + tableBytes(z.dict.Len())
+	z.dict.Range(func(k string, _ *float64) bool {
+		n += zsetElemBytes(len(k))
+		return true
+	})
 	var walk func(x *znode)
 	walk = func(x *znode) {
 		if x.kids == nil {
 			n += zleafBytes
-			for _, m := range x.members[:x.n] {
-				n += AllocSize(len(m))
-			}
 			return
 		}
 		n += zinnerBytes

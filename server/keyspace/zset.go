@@ -63,18 +63,17 @@ func NewZSetFrom(entries []ZEntry, large bool) *ZSet {
 
 // zsetLargeFrom builds the large form from entries in order, in O(n).
 func zsetLargeFrom(entries []ZEntry) *ZSet {
-	k := 0
 	z := &ZSet{dict: NewDict[float64]()}
-	z.zt = buildZtree(len(entries), func() (float64, string) {
-		e := entries[k]
-		k++
-		return e.Score, e.Member
-	})
 	z.dict.resize(len(entries))
 	for _, e := range entries {
 		z.dict.Put(e.Member, e.Score)
 		z.elemBytes += zsetElemBytes(len(e.Member))
 	}
+	k := 0
+	z.zt = buildZtree(len(entries), func() (float64, string) {
+		k++
+		return entries[k-1].Score, entries[k-1].Member
+	})
 	return z
 }
 
@@ -108,8 +107,8 @@ func (z *ZSet) MaxMemberLen() int {
 }
 
 // zSmallScore is how the small form stores a score. Valkey's listpack stores an integral score as an
-// integer, which turns -0 into 0; the skip list keeps the sign. Clients can observe the difference
-// (ZSCORE answers "0" or "-0"), so the small form does the same.
+// integer, which turns -0 into 0; its skip list, like our large form, keeps the sign. Clients can observe
+// the difference (ZSCORE answers "0" or "-0"), so the small form does the same.
 func zSmallScore(f float64) float64 {
 	if f == 0 {
 		return 0
@@ -420,7 +419,7 @@ func (z *ZSet) deleteRank(r int) ZEntry {
 	var p zpath
 	x, i := z.zt.selectRank(r, &p)
 	e := ZEntry{Member: x.members[i], Score: x.scores[i]}
-	z.zt.removeFrom(&p, x, i)
+	z.zt.removeRun(&p, x, i, 1)
 	z.deleteLarge(e.Member)
 	return e
 }
@@ -548,8 +547,16 @@ func (z *ZSet) DeleteRangeByRank(start, end int) int {
 		clear(z.lp[len(z.lp):min(cap(z.lp), len(z.lp)+n)])
 		return n
 	}
-	for range n {
-		z.deleteRank(start)
+	// leaf by leaf: the run of ranks in one leaf goes at once
+	for left := n; left > 0; {
+		var p zpath
+		x, i := z.zt.selectRank(start, &p)
+		k := min(left, x.n-i)
+		for _, m := range x.members[i : i+k] {
+			z.deleteLarge(m)
+		}
+		z.zt.removeRun(&p, x, i, k)
+		left -= k
 	}
 	return n
 }

@@ -53,7 +53,7 @@ func TestZSetLargeIndexAgainstModel(t *testing.T) {
 			}
 		}
 	}
-	phase := func(name string, ops int, grow int) {
+	phase := func(name string, ops int, grow int, bigRanges bool) {
 		for op := 0; op < ops; op++ {
 			switch k := rng.IntN(20); {
 			case k < grow:
@@ -78,12 +78,19 @@ func TestZSetLargeIndexAgainstModel(t *testing.T) {
 			case k == 18 && len(m) > 0 && rng.IntN(20) == 0:
 				sorted := m.sorted()
 				a := rng.IntN(len(sorted))
-				b := min(len(sorted)-1, a+rng.IntN(40))
+				span := 40
+				if bigRanges && rng.IntN(4) == 0 {
+					span = 3000 // whole leaves at once
+				}
+				b := min(len(sorted)-1, a+rng.IntN(span))
 				if n := z.DeleteRangeByRank(a, b); n != b-a+1 {
 					t.Fatalf("%s op %d: DeleteRangeByRank = %d", name, op, n)
 				}
 				for _, e := range sorted[a : b+1] {
 					delete(m, e.Member)
+				}
+				if span > 40 {
+					z.check(t, m, fmt.Sprintf("%s op %d: after removing ranks %d..%d", name, op, a, b))
 				}
 			}
 			if op%1000 == 999 {
@@ -92,12 +99,12 @@ func TestZSetLargeIndexAgainstModel(t *testing.T) {
 		}
 		t.Logf("after %s: %d members, %d leaves, %d inner nodes", name, len(m), z.zt.leaves, z.zt.inners)
 	}
-	phase("grow", 40000, 16)
+	phase("grow", 40000, 16, false)
 	if z.zt.root.kids == nil || z.zt.root.kids.node[0].kids == nil {
 		t.Fatalf("%d members make a tree of fewer than three levels", z.Len())
 	}
-	phase("churn", 20000, 10)
-	phase("shrink", 40000, 2)
+	phase("churn", 20000, 10, false)
+	phase("shrink", 40000, 2, true)
 	for i := 0; len(m) > 0; i++ {
 		e := z.Pop(i%3 == 0)
 		delete(m, e.Member)
