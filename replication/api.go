@@ -189,6 +189,12 @@ type ReplicaHost interface {
 	LinkDown()
 }
 
+// FsyncedOffsetHost is implemented by a ReplicaHost that keeps an append-only file: FsyncedOffset is the
+// replication offset up to which that file is fsynced (ok false when it has none).
+type FsyncedOffsetHost interface {
+	FsyncedOffset() (int64, bool)
+}
+
 // LinkStatus is what INFO replication and ROLE report for the link.
 type LinkStatus struct {
 	State          LinkState

@@ -150,9 +150,17 @@ func (c *linkConn) write(timeout time.Duration, b []byte) error {
 }
 
 // sendAck sends REPLCONF ACK with the node's offset as it is now.
+// A host with an append-only file (FsyncedOffsetHost) also reports, as FACK, the offset up to which its
+// AOF is on disk, which the primary's WAITAOF counts.
 func (c *linkConn) sendAck(timeout time.Duration) error {
 	off := c.l.host.Offset()
-	return c.write(timeout, appendLinkCommand(nil, "REPLCONF", "ACK", strconv.FormatInt(off, 10)))
+	args := []string{"REPLCONF", "ACK", strconv.FormatInt(off, 10)}
+	if fh, ok := c.l.host.(FsyncedOffsetHost); ok {
+		if fack, ok := fh.FsyncedOffset(); ok {
+			args = append(args, "FACK", strconv.FormatInt(fack, 10))
+		}
+	}
+	return c.write(timeout, appendLinkCommand(nil, args...))
 }
 
 // appendLinkCommand encodes a command as a RESP array of bulk strings, the way a replica sends them.

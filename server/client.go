@@ -35,8 +35,10 @@ type Client struct {
 	wmu   sync.Mutex // serialises writes to conn
 	// replica is set once the client sent REPLCONF or SYNC/PSYNC (replication, cmd_repl.go)
 	replica *replicaLink
-	// woff is the replication offset after this client's last write, for WAIT
-	woff int64
+	// woff is the replication offset after this client's last write, for WAIT; aofWoff its AOF
+	// sequence number, for WAITAOF
+	woff    int64
+	aofWoff uint64
 	// aofDone is the AOF sequence number this client's replies already waited for (guarded by wmu)
 	aofDone uint64
 

@@ -83,10 +83,15 @@ func replconfCommand(c *Client, args [][]byte) {
 				rl.capaPSYNC2 = true
 			}
 		case eqFold(opt, "ack"):
-			// acks come from replicas only and get no reply
+			// acks come from replicas only and get no reply; FACK is how far the replica's AOF is on disk
 			if rl.synced {
 				if off, ok := parseInt64(val); ok {
 					s.repl.primary.Ack(c.id, off)
+					if i+3 < len(args) && eqFold(args[i+2], "fack") {
+						if f, ok := parseInt64(args[i+3]); ok {
+							rl.fack = f
+						}
+					}
 					s.serveWaiters()
 				}
 			}
@@ -226,12 +231,90 @@ func waitCommand(c *Client, args [][]byte) {
 	p.RequestAcks()
 }
 
+// WAITAOF numlocal numreplicas timeout
+func waitaofCommand(c *Client, args [][]byte) {
+	s := c.srv
+	if s.isReplica() {
+		c.Err("ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.")
+		return
+	}
+	numLocal, ok1 := parseInt64(args[1])
+	numReps, ok2 := parseInt64(args[2])
+	if !ok1 || !ok2 || numLocal < 0 || numReps < 0 {
+		c.Err(errNotInt)
+		return
+	}
+	ms, ok := parseInt64(args[3])
+	if !ok {
+		c.Err("ERR timeout is not an integer or out of range")
+		return
+	}
+	if ms < 0 {
+		c.Err("ERR timeout is negative")
+		return
+	}
+	if numLocal > 0 && s.aof.m == nil {
+		c.Err("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
+		return
+	}
+	w := &waitReq{c: c, offset: c.woff, n: numReps, aof: true, numLocal: numLocal, aofSeq: c.aofWoff}
+	if s.waitDone(w, c.inExec) {
+		return
+	}
+	s.blockOn(c, nil, time.Duration(ms)*time.Millisecond, func(*Client, [][]byte) bool { return false },
+		func(*resp.Writer) { s.waitDone(w, true) })
+	w.b = c.blocked
+	s.repl.waiters = append(s.repl.waiters, w)
+	s.repl.primary.RequestAcks()
+}
+
+// aofAcks is what WAITAOF counts: 1 if this node's AOF is fsynced up to seq, and the replicas whose AOF
+// is fsynced up to the replication offset. Lock held.
+func (s *Server) aofAcks(offset int64, seq uint64) (local, replicas int64) {
+	if m := s.aof.m; m != nil && m.Synced() >= seq {
+		local = 1
+	}
+	for _, r := range s.repl.primary.Replicas() {
+		if r.State != replication.StateOnline {
+			continue
+		}
+		if c := s.clients[r.ID]; c != nil && c.replica != nil && c.replica.fack >= offset {
+			replicas++
+		}
+	}
+	return local, replicas
+}
+
 // waitReq is a client blocked in WAIT.
 type waitReq struct {
 	c      *Client
 	b      *blockState
 	offset int64
 	n      int64
+	// WAITAOF: numlocal and the AOF sequence number of the client's last write
+	aof      bool
+	numLocal int64
+	aofSeq   uint64
+}
+
+// done reports whether w is satisfied, and writes its reply when it is or when final. Lock held.
+func (s *Server) waitDone(w *waitReq, final bool) bool {
+	if !w.aof {
+		got := s.repl.primary.AckedAtLeast(w.offset)
+		if int64(got) >= w.n || final {
+			w.c.out.Int(int64(got))
+			return true
+		}
+		return false
+	}
+	local, reps := s.aofAcks(w.offset, w.aofSeq)
+	if (local >= w.numLocal && reps >= w.n) || final {
+		w.c.out.Array(2)
+		w.c.out.Int(local)
+		w.c.out.Int(reps)
+		return true
+	}
+	return false
 }
 
 // serveWaiters answers the WAIT clients whose replicas caught up. Lock held.
@@ -244,14 +327,13 @@ func (s *Server) serveWaiters() {
 		if w.c.blocked != w.b {
 			continue // timed out, unblocked or gone
 		}
-		got := s.repl.primary.AckedAtLeast(w.offset)
-		if int64(got) < w.n {
+		w.c.outMu.Lock()
+		done := s.waitDone(w, false)
+		w.c.outMu.Unlock()
+		if !done {
 			keep = append(keep, w)
 			continue
 		}
-		w.c.outMu.Lock()
-		w.c.out.Int(int64(got))
-		w.c.outMu.Unlock()
 		s.unblockClient(w.c, unblockServed)
 	}
 	clear(s.repl.waiters[len(keep):])
@@ -391,6 +473,9 @@ func init() {
 		spec{name: "failover", arity: -1, flags: "admin noscript stale dangerous", group: "server",
 			summary: "Starts a coordinated failover from a server to one of its replicas.", since: "6.2.0",
 			complexity: "O(1)", handler: failoverCommand},
+		spec{name: "waitaof", arity: 4, flags: "noscript", group: "generic",
+			summary: "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas.",
+			since: "7.2.0", complexity: "O(1)", handler: waitaofCommand},
 		spec{name: "role", arity: 1, flags: "noscript loading stale fast", group: "server",
 			summary: "Returns the replication role.", since: "2.8.12", complexity: "O(1)", handler: roleCommand},
 	)

@@ -278,6 +278,7 @@ func (s *Server) execute(c *Client, args [][]byte) {
 	}
 	if s.flushPropagation() && s.repl.primary != nil {
 		c.woff = s.repl.primary.Offset()
+		c.aofWoff = s.aof.seq.Load()
 	}
 	if c.replica != nil && c.replica.synced {
 		// the replication package owns the connection's output

@@ -36,6 +36,7 @@ func (s *Server) cron() {
 		if s.repl.primary != nil {
 			s.repl.primary.Cron(s.now)
 			s.failoverCron()
+			s.serveWaiters() // WAITAOF: local fsyncs complete without any ack
 		}
 		s.flushPropagation()
 		s.persistCron()

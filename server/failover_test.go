@@ -63,3 +63,27 @@ func TestFailoverCommand(t *testing.T) {
 		t.Fatalf("write on the old primary: %s", got)
 	}
 }
+
+// TestWaitaof: WAITAOF counts this node's AOF fsync and the replicas whose AOF holds the client's writes
+// (REPLCONF ACK … FACK); a replica without an AOF does not count.
+func TestWaitaof(t *testing.T) {
+	p := startNode(t, "repl-diskless-sync-delay", "0", "appendonly", "yes")
+	pr := p.raw()
+	withAOF := startNode(t, "replicaof", "127.0.0.1 "+portOf(p.addr), "appendonly", "yes")
+	without := startNode(t, "replicaof", "127.0.0.1 "+portOf(p.addr))
+	caughtUp(t, pr, withAOF.raw(), without.raw())
+	pr.do("SET", "k", "v")
+	if got := pr.do("WAITAOF", "1", "1", "5000"); got != "[:1 :1]" && got != "[1 1]" {
+		t.Fatalf("WAITAOF 1 1: %s", got)
+	}
+	if got := pr.do("WAITAOF", "1", "2", "300"); got != "[:1 :1]" && got != "[1 1]" {
+		t.Fatalf("WAITAOF 1 2 (one replica has no AOF): %s", got)
+	}
+	plain := startNode(t)
+	if got := plain.raw().do("WAITAOF", "1", "0", "0"); got != "-ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled." {
+		t.Fatalf("WAITAOF without AOF: %s", got)
+	}
+	if got := without.raw().do("WAITAOF", "0", "0", "0"); !strings.HasPrefix(got, "-ERR WAITAOF cannot be used with replica instances.") {
+		t.Fatalf("WAITAOF on a replica: %s", got)
+	}
+}

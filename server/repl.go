@@ -37,6 +37,10 @@ type replState struct {
 	pendingMulti [][][]byte
 	inMulti      bool
 	waiters      []*waitReq
+	// aofMarks: on a replica with an AOF, where the stream applied so far ends in AOF and replication
+	// terms, for REPLCONF ACK … FACK
+	aofMarks      []aofMark
+	fsyncedOffset int64
 }
 
 // replicaLink is what REPLCONF told about a client that is (or will become, at SYNC/PSYNC) a replica.
@@ -47,6 +51,7 @@ type replicaLink struct {
 	capaEOF       bool
 	capaPSYNC2    bool
 	synced        bool
+	fack          int64 // REPLCONF ACK … FACK: how far the replica's AOF is fsynced
 }
 
 func (s *Server) isReplica() bool { return s.repl.masterHost != "" }
@@ -342,6 +347,10 @@ func (h *replHost) Apply(cmds [][][]byte, raw []byte) {
 	}
 	s.repl.applying = false
 	s.repl.primary.Feed(raw)
+	if s.aof.m != nil && len(s.repl.aofMarks) < 4096 {
+		s.flushPropagation() // the applied commands reach the AOF now, so the mark is exact
+		s.repl.aofMarks = append(s.repl.aofMarks, aofMark{seq: s.aof.seq.Load(), offset: s.repl.primary.Offset()})
+	}
 	if len(s.readyKeys) > 0 {
 		s.handleReadyKeys()
 	}
@@ -463,4 +472,37 @@ func (s *Server) stopReplication() {
 	if p != nil {
 		p.Close()
 	}
+}
+
+// FsyncedOffset implements replication.FsyncedOffsetHost: the replication offset up to which this
+// replica's AOF is fsynced, from the pairs recorded as the stream was applied.
+func (h *replHost) FsyncedOffset() (int64, bool) {
+	s := h.srv()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.aof.m
+	if m == nil {
+		return 0, false
+	}
+	synced := m.Synced()
+	best := int64(0)
+	keep := s.repl.aofMarks[:0]
+	for _, mk := range s.repl.aofMarks {
+		if mk.seq <= synced {
+			best = max(best, mk.offset)
+		} else {
+			keep = append(keep, mk)
+		}
+	}
+	s.repl.aofMarks = keep
+	if best > s.repl.fsyncedOffset {
+		s.repl.fsyncedOffset = best
+	}
+	return s.repl.fsyncedOffset, true
+}
+
+// aofMark pairs an AOF sequence number with the replication offset it brings the AOF to.
+type aofMark struct {
+	seq    uint64
+	offset int64
 }

@@ -349,6 +349,13 @@ func (m *Manager) Wait(seq uint64) error {
 	}
 }
 
+// Synced is the sequence number up to which the appended bytes are known to be on stable storage.
+func (m *Manager) Synced() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.synced
+}
+
 // SetFsync changes the appendfsync policy. Switching to always makes the writer fsync what is still
 // unsynced at once.
 func (m *Manager) SetFsync(f Fsync) {
