@@ -475,7 +475,7 @@ func init() {
 			complexity: "O(1)", handler: failoverCommand},
 		spec{name: "waitaof", arity: 4, flags: "noscript", group: "generic",
 			summary: "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas.",
-			since: "7.2.0", complexity: "O(1)", handler: waitaofCommand},
+			since:   "7.2.0", complexity: "O(1)", handler: waitaofCommand},
 		spec{name: "role", arity: 1, flags: "noscript loading stale fast", group: "server",
 			summary: "Returns the replication role.", since: "2.8.12", complexity: "O(1)", handler: roleCommand},
 	)
