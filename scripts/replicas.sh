@@ -147,12 +147,10 @@ do_start() {
   start_node 0
   start_node 1 --replicaof "127.0.0.1 $(port_of 0)"
   start_node 2 --replicaof "127.0.0.1 $(port_of 0)"
-  cat << MSG
-replicas: primary on TLS port $(port_of 0), replicas on $(port_of 1) and $(port_of 2) (loopback, client
-certificate required); data and logs in $work/. Connect with:
-MSG
+  echo "replicas: primary on TLS port $(port_of 0), replicas on $(port_of 1) and $(port_of 2), loopback only,"
+  echo "client certificate required; data and logs in $work/. Connect with:"
   connect_lines
-  echo "replicas: waiting for both replication links"
+  echo "replicas: waiting for both replication links (the primary first waits repl-diskless-sync-delay, 5 s)"
   local t up
   for t in $(seq $((tmo * 5))); do
     up=0
