@@ -61,14 +61,18 @@ func (s *Server) primaryConfig() replication.PrimaryConfig {
 	c := &s.cfg.Repl
 	hard, soft, secs := s.replicaOutputLimits()
 	ttl := time.Duration(c.BacklogTTL) * time.Second
+	ping := time.Duration(c.PingPeriod) * time.Second
 	if s.isReplica() {
 		ttl = 0 // a replica keeps its backlog: it may be promoted and serve partial resyncs
+		// a replica passes on its primary's stream byte for byte (PINGs included) so the whole chain
+		// shares one offset: a PING of its own would put its sub-replicas ahead of the primary
+		ping = 0
 	}
 	return replication.PrimaryConfig{
 		BacklogSize: c.BacklogSize, BacklogTTL: ttl,
 		DisklessSync: c.DisklessSync, DisklessDelay: time.Duration(c.DisklessDelay) * time.Second,
 		DisklessMaxReplicas: int(c.DisklessMaxReplicas),
-		PingPeriod:          time.Duration(c.PingPeriod) * time.Second, Timeout: time.Duration(c.Timeout) * time.Second,
+		PingPeriod:          ping, Timeout: time.Duration(c.Timeout) * time.Second,
 		OutputHard: hard, OutputSoft: soft, OutputSoftSeconds: secs,
 		Dir: s.cfg.Dir, DBFilename: s.cfg.Persist.DBFilename,
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPartialResyncAfterReplicaRestart: a replica that restarts (saving its RDB with the replication id
@@ -159,11 +160,13 @@ func TestChainedAndDiskBasedReplication(t *testing.T) {
 	p := startNode(t, "repl-diskless-sync", "no")
 	pr := p.raw()
 	pipeline(t, pr, mixedWorkload(14, 5_000))
-	mid := startNode(t, "replicaof", "127.0.0.1 "+portOf(p.addr), "repl-diskless-sync-delay", "0")
+	// the middle node has a sub-replica and a short ping period: it must still not add PINGs of its own
+	mid := startNode(t, "replicaof", "127.0.0.1 "+portOf(p.addr), "repl-diskless-sync-delay", "0", "repl-ping-replica-period", "1")
 	leaf := startNode(t, "replicaof", "127.0.0.1 "+portOf(mid.addr))
 	mr, lr := mid.raw(), leaf.raw()
 	caughtUp(t, pr, mr, lr)
 	pipeline(t, pr, liveWrites(15, 2_000))
+	time.Sleep(1500 * time.Millisecond) // more than the middle node's ping period
 	caughtUp(t, pr, mr, lr)
 	want := scanDBs(t, pr)
 	for name, r := range map[string]*rawConn{"middle": mr, "leaf": lr} {
