@@ -426,6 +426,11 @@ func (s *Server) loadRDBLocked(r io.Reader, name string, size int64) error {
 			}
 		case rdb.RecSelectDB:
 			curDB = rec.DB
+		case rdb.RecResizeDB:
+			if curDB >= 0 && curDB < len(s.dbs) {
+				// a hint: never more than a sane amount up front, whatever a corrupt file says
+				s.dbs[curDB].Reserve(int(min(rec.DBSize, 1<<26)), int(min(rec.ExpiresSize, 1<<26)))
+			}
 		case rdb.RecKey:
 			rec.DB = curDB
 			if rec.DB < 0 || rec.DB >= len(s.dbs) {
@@ -436,11 +441,10 @@ func (s *Server) loadRDBLocked(r io.Reader, name string, size int64) error {
 				continue
 			}
 			db := s.dbs[rec.DB]
-			if db.Get(rec.Key) != nil {
+			rec.Obj.LRU = s.lruClock()
+			if _, added := db.AddNew(rec.Key, rec.Obj); !added {
 				return fmt.Errorf("%s: duplicate key '%s' in database %d at offset %d", name, rec.Key, rec.DB, d.Offset())
 			}
-			rec.Obj.LRU = s.lruClock()
-			db.Add(rec.Key, rec.Obj)
 			if rec.ExpireMs >= 0 {
 				db.SetExpire(rec.Key, rec.ExpireMs)
 			}

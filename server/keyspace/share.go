@@ -86,3 +86,23 @@ func (v View) Scan(cursor uint64, fn func(key string, obj *Object, expire int64)
 // SetHook installs (or, with nil, removes) the function called before every change to a key made through
 // the DB's methods.
 func (db *DB) SetHook(fn func(db *DB, key []byte)) { db.hook = fn }
+
+// Reserve sizes an empty database's tables for about keys keys (expires of them with a time to live), as
+// an RDB's RESIZEDB hint allows, so a load does not resize and rehash the tables as they fill.
+func (db *DB) Reserve(keys, expires int) {
+	if db.keys.Len() == 0 && keys > 0 {
+		db.keys.resize(keys)
+	}
+	if db.expires.Len() == 0 && expires > 0 {
+		db.expires.resize(expires)
+	}
+}
+
+// AddNew stores obj under key like Add and reports whether the key was new (false: it replaced a value,
+// which a loader treats as a duplicate key).
+func (db *DB) AddNew(key []byte, obj Object) (*Object, bool) {
+	if db.hook != nil {
+		db.hook(db, key)
+	}
+	return db.keys.Put(string(key), obj)
+}
