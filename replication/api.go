@@ -31,7 +31,7 @@ type PrimaryConfig struct {
 	// OutputLimit is client-output-buffer-limit replica <hard> <soft> <soft seconds>: a replica whose
 	// pending output passes Hard, or stays above Soft for SoftSeconds, is disconnected (0 = no limit).
 	OutputHard, OutputSoft int64
-	OutputSoftSeconds      time.Duration
+	OutputSoftFor          time.Duration
 	// Dir is where a disk-based full sync writes its RDB (the dir directive), DBFilename its name.
 	Dir, DBFilename string
 }

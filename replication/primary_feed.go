@@ -66,7 +66,7 @@ func (p *Primary) overLimitLocked(r *primaryReplica, now time.Time) bool {
 		r.softSince = now
 		return false
 	}
-	return now.Sub(r.softSince) >= p.cfg.OutputSoftSeconds
+	return now.Sub(r.softSince) >= p.cfg.OutputSoftFor
 }
 
 func (p *Primary) dropOverLimitLocked(r *primaryReplica) {

@@ -299,7 +299,7 @@ func TestPrimaryOutputHardLimit(t *testing.T) {
 func TestPrimaryOutputSoftLimit(t *testing.T) {
 	cfg := baseConfig()
 	cfg.OutputSoft = 100
-	cfg.OutputSoftSeconds = 10 * time.Second
+	cfg.OutputSoftFor = 10 * time.Second
 	f := partialFixture(t, cfg)
 	r := newTestReplica(t, 1, false) // never reads
 	f.sync(r, true, f.p.Status().ReplID, 51)

@@ -244,9 +244,6 @@ func (s *Server) afterSave(cp *capture, size int64, ok bool) {
 	s.persist.lastBgErr = ""
 }
 
-// bgsaveInProgress reports whether a background RDB save runs. Lock held.
-func (s *Server) bgsaveInProgress() bool { return s.persist.owner == ownerRDB }
-
 // startBgsave starts a background save. Lock held. It returns an error reply text when it cannot start.
 func (s *Server) startBgsave(reason string) error {
 	switch s.persist.owner {

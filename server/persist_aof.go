@@ -159,6 +159,7 @@ func (s *Server) attachAOF(m *aof.Manager) {
 	s.aof.m = m
 	s.aof.baseAtStart = m.Stats().CurrentSize
 	s.aof.feed = s.addFeed("aof", func(p []byte) { s.aof.seq.Store(m.Append(p)) })
+	s.aof.feed.durable = true
 	s.aof.mgr.Store(m)
 }
 

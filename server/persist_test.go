@@ -19,7 +19,7 @@ func fillAllTypes(t *testing.T, r *rawConn, prefix string) {
 	t.Helper()
 	must := func(args ...string) {
 		t.Helper()
-		if got := r.do(args...); strings.HasPrefix(got, "-") || strings.HasPrefix(got, "-") {
+		if got := r.do(args...); strings.HasPrefix(got, "-") {
 			t.Fatalf("%v: %s", args, got)
 		}
 	}

@@ -26,19 +26,22 @@ type propState struct {
 	// set by a handler for its own command, reset by invoke
 	argv     [][]byte // rewritten form of the running command (nil: as sent)
 	suppress bool     // the running command propagates nothing of its own (it queued what it needed)
-	force    bool     // propagate the running command even though nothing looked dirty (PUBLISH to replicas)
+	force    bool     // propagate the running command to replicas even though nothing looked dirty (PUBLISH)
 }
 
 type propOp struct {
 	db         int
 	start, end int
+	replOnly   bool // for replicas only, not the AOF (PUBLISH)
 }
 
 // propFeed is one consumer of the propagated stream.
 type propFeed struct {
-	name  string
-	seldb int // the database the consumer has selected, -1 when unknown (forces a SELECT)
-	emit  func(p []byte)
+	name string
+	// durable: the AOF, which keeps only what changes data (PUBLISH goes to replicas only)
+	durable bool
+	seldb   int // the database the consumer has selected, -1 when unknown (forces a SELECT)
+	emit    func(p []byte)
 	// scratch buffer reused for framing
 	out []byte
 }
@@ -74,34 +77,9 @@ func (s *Server) alsoPropagate(db int, argv ...[]byte) {
 	s.prop.ops = append(s.prop.ops, propOp{db: db, start: start, end: len(s.prop.buf)})
 }
 
-// alsoPropagateStrings is alsoPropagate for arguments built as strings.
-func (s *Server) alsoPropagateStrings(db int, argv ...string) {
-	if len(s.prop.feeds) == 0 {
-		return
-	}
-	start := len(s.prop.buf)
-	b := append(s.prop.buf, '*')
-	b = strconv.AppendInt(b, int64(len(argv)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range argv {
-		b = appendBulkString(b, a)
-	}
-	s.prop.buf = b
-	s.prop.ops = append(s.prop.ops, propOp{db: db, start: start, end: len(s.prop.buf)})
-}
-
 // rewriteCommand replaces what the running command propagates with argv (a deterministic equivalent).
 func (c *Client) rewriteCommand(argv ...[]byte) {
 	c.srv.prop.argv = argv
-}
-
-// rewriteCommandStrings is rewriteCommand for arguments built as strings.
-func (c *Client) rewriteCommandStrings(argv ...string) {
-	out := make([][]byte, len(argv))
-	for i, a := range argv {
-		out[i] = []byte(a)
-	}
-	c.srv.prop.argv = out
 }
 
 // propagateAs records what a blocking command did, in the form a consumer runs without blocking: as the
@@ -122,7 +100,8 @@ func (s *Server) propagateAs(c *Client, argv ...[]byte) {
 // alsoPropagate, or it changed nothing a consumer needs).
 func (c *Client) preventPropagation() { c.srv.prop.suppress = true }
 
-// forcePropagation propagates the running command even if it changed no key.
+// forcePropagation propagates the running command to replicas even if it changed no key (PUBLISH: a
+// replica's subscribers get the primary's messages).
 func (c *Client) forcePropagation() { c.srv.prop.force = true }
 
 // propagateCommand is called by invoke after a handler ran: it queues the command (or its rewritten form)
@@ -137,6 +116,9 @@ func (s *Server) propagateCommand(c *Client, cmd *Command, args [][]byte, dirtyB
 			argv = rw
 		}
 		s.alsoPropagate(c.db, argv...)
+		if p.force && s.dirty == dirtyBefore {
+			p.ops[len(p.ops)-1].replOnly = true
+		}
 	}
 	p.argv, p.suppress, p.force = nil, false, false
 }
@@ -148,14 +130,21 @@ func (s *Server) flushPropagation() bool {
 	if len(p.ops) == 0 {
 		return false
 	}
-	wrap := len(p.ops) > 1
 	for _, f := range p.feeds {
+		ops := p.ops
+		if f.durable {
+			ops = durableOps(p.ops)
+			if len(ops) == 0 {
+				continue
+			}
+		}
+		wrap := len(ops) > 1
 		out := f.out[:0]
 		if wrap {
-			out = f.selectDB(out, p.ops[0].db)
+			out = f.selectDB(out, ops[0].db)
 			out = append(out, "*1\r\n$5\r\nMULTI\r\n"...)
 		}
-		for _, op := range p.ops {
+		for _, op := range ops {
 			out = f.selectDB(out, op.db)
 			out = append(out, p.buf[op.start:op.end]...)
 		}
@@ -210,4 +199,24 @@ func appendBulkString(b []byte, a string) []byte {
 	b = append(b, '\r', '\n')
 	b = append(b, a...)
 	return append(b, '\r', '\n')
+}
+
+// durableOps is ops without those meant for replicas only; it allocates only when there are some.
+func durableOps(ops []propOp) []propOp {
+	n := 0
+	for _, op := range ops {
+		if !op.replOnly {
+			n++
+		}
+	}
+	if n == len(ops) {
+		return ops
+	}
+	out := make([]propOp, 0, n)
+	for _, op := range ops {
+		if !op.replOnly {
+			out = append(out, op)
+		}
+	}
+	return out
 }

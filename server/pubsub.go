@@ -195,10 +195,12 @@ func sunsubscribeCommand(c *Client, args [][]byte) { c.srv.unsubscribe(c, subSha
 
 func publishCommand(c *Client, args [][]byte) {
 	c.W().Int(c.srv.publish(args[1], args[2], false))
+	c.forcePropagation() // replicas' subscribers get it too
 }
 
 func spublishCommand(c *Client, args [][]byte) {
 	c.W().Int(c.srv.publish(args[1], args[2], true))
+	c.forcePropagation()
 }
 
 func pubsubChannels(c *Client, args [][]byte, table map[string]map[*Client]struct{}) {

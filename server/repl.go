@@ -73,7 +73,7 @@ func (s *Server) primaryConfig() replication.PrimaryConfig {
 		DisklessSync: c.DisklessSync, DisklessDelay: time.Duration(c.DisklessDelay) * time.Second,
 		DisklessMaxReplicas: int(c.DisklessMaxReplicas),
 		PingPeriod:          ping, Timeout: time.Duration(c.Timeout) * time.Second,
-		OutputHard: hard, OutputSoft: soft, OutputSoftSeconds: secs,
+		OutputHard: hard, OutputSoft: soft, OutputSoftFor: secs,
 		Dir: s.cfg.Dir, DBFilename: s.cfg.Persist.DBFilename,
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -180,5 +181,29 @@ func TestChainedAndDiskBasedReplication(t *testing.T) {
 	ents, _ := os.ReadDir(p.srv.cfg.Dir)
 	for _, e := range ents {
 		t.Errorf("the disk-based transfer left %s in dir", e.Name())
+	}
+}
+
+// TestPublishReachesReplicaSubscribers: PUBLISH on the primary is propagated to replicas (whose
+// subscribers get the message) but not written to the AOF.
+func TestPublishReachesReplicaSubscribers(t *testing.T) {
+	dir := t.TempDir()
+	p := startNode(t, "dir", dir, "repl-diskless-sync-delay", "0", "appendonly", "yes")
+	pr := p.raw()
+	a := startNode(t, "replicaof", "127.0.0.1 "+portOf(p.addr))
+	caughtUp(t, pr, a.raw())
+	sub := a.raw()
+	sub.do("SUBSCRIBE", "news")
+	pr.do("PUBLISH", "news", "hello")
+	if got := sub.reply(); got != `["message" "news" "hello"]` {
+		t.Fatalf("replica subscriber got %s", got)
+	}
+	p.stop()
+	b, err := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ToUpper(string(b)), "PUBLISH") {
+		t.Fatalf("PUBLISH was written to the AOF:\n%q", b)
 	}
 }

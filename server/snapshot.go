@@ -163,11 +163,6 @@ func (s *Server) unshare(o *keyspace.Object) {
 	}
 }
 
-// snapshotShares reports whether the active snapshot holds o's value.
-func (s *Server) snapshotShares(o *keyspace.Object) bool {
-	return o != nil && o.SnapGen != 0 && s.snap.active && o.SnapGen == s.snap.gen
-}
-
 // walk hands every key of the snapshot to onKey, database by database (onDB first for each), in chunks
 // taken with the lock held unless locked says the caller holds it for the whole walk (SAVE). The entries
 // passed to onKey are only valid during the call.
