@@ -159,3 +159,46 @@ func TestFullDiskKeepsDataAndSaysSo(t *testing.T) {
 	n.stopped = true
 	n.cmd.Process.Kill()
 }
+
+// TestReplicaKilledMidStream: a replica killed with SIGKILL while the primary streams writes to it comes
+// back (same directory, same flags), resynchronises and ends with exactly the primary's data.
+func TestReplicaKilledMidStream(t *testing.T) {
+	p := startNode(t, nodeSpec{plain: true, args: []string{"--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes"}})
+	pc := redis.NewClient(&redis.Options{Addr: p.addr()})
+	defer pc.Close()
+	ctx := context.Background()
+	replArgs := []string{"--replicaof", "127.0.0.1 " + fmt.Sprint(p.port), "--enable-debug-command", "yes"}
+	r := startNode(t, nodeSpec{plain: true, args: replArgs})
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			pc.Set(ctx, fmt.Sprint("k", i%5000), i, 0)
+			pc.RPush(ctx, "list", i)
+		}
+	}()
+	waitUntil(t, "the replica to be online", func() bool {
+		return strings.Contains(pc.Info(ctx, "replication").Val(), "state=online")
+	})
+	r.signal(syscall.SIGKILL)
+	r.stopped = true
+	r.exitCode()
+	r2 := startNode(t, nodeSpec{plain: true, args: append(replArgs, "--dir", r.dir)})
+	close(stop)
+	<-done
+	rc := redis.NewClient(&redis.Options{Addr: r2.addr()})
+	defer rc.Close()
+	waitUntil(t, "the restarted replica to catch up", func() bool {
+		return rc.Do(ctx, "DEBUG", "DIGEST").String() == pc.Do(ctx, "DEBUG", "DIGEST").String() &&
+			strings.Contains(rc.Info(ctx, "replication").Val(), "master_link_status:up")
+	})
+	if n := rc.DBSize(ctx).Val(); n == 0 || n != pc.DBSize(ctx).Val() {
+		t.Fatalf("DBSIZE replica %d, primary %d", n, pc.DBSize(ctx).Val())
+	}
+}
