@@ -13,6 +13,15 @@ var (
 // Feed appends stream bytes (complete RESP commands, SELECT included) to the backlog and to every
 // replica's output. It only copies: the writers send the bytes later, outside the node's lock. The
 // backlog is created on first use (and after a TTL free, by the next replica's sync). data is not kept.
+// Wanted reports whether Feed would keep anything: a backlog exists (or was freed by its TTL, whose
+// offset keeps counting) or a replica is connected. The node skips encoding its stream when nothing
+// wants it, so that, as with Valkey, a primary that never had a replica keeps no backlog.
+func (p *Primary) Wanted() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bl.active || p.freedByTTL || len(p.replicas) > 0
+}
+
 func (p *Primary) Feed(data []byte) {
 	if len(data) == 0 {
 		return

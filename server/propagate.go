@@ -40,6 +40,8 @@ type propFeed struct {
 	name string
 	// durable: the AOF, which keeps only what changes data (PUBLISH goes to replicas only)
 	durable bool
+	// wants, if set, says whether the consumer needs the stream right now (nil: always)
+	wants func() bool
 	seldb   int // the database the consumer has selected, -1 when unknown (forces a SELECT)
 	emit    func(p []byte)
 	// scratch buffer reused for framing
@@ -65,11 +67,18 @@ func (s *Server) removeFeed(f *propFeed) {
 
 // propagating reports whether anyone consumes the stream; callers skip building rewritten commands when
 // nobody would read them.
-func (s *Server) propagating() bool { return len(s.prop.feeds) > 0 }
+func (s *Server) propagating() bool {
+	for _, f := range s.prop.feeds {
+		if f.wants == nil || f.wants() {
+			return true
+		}
+	}
+	return false
+}
 
 // alsoPropagate queues a command for the current call, in database db. Lock held.
 func (s *Server) alsoPropagate(db int, argv ...[]byte) {
-	if len(s.prop.feeds) == 0 {
+	if !s.propagating() {
 		return
 	}
 	start := len(s.prop.buf)
@@ -86,7 +95,7 @@ func (c *Client) rewriteCommand(argv ...[]byte) {
 // rewritten form of the running command, or, when the client is being served after it waited (its command
 // is long finished), as an extra command of the call that made its key ready.
 func (s *Server) propagateAs(c *Client, argv ...[]byte) {
-	if len(s.prop.feeds) == 0 {
+	if !s.propagating() {
 		return
 	}
 	if c.blocked != nil {
@@ -108,7 +117,7 @@ func (c *Client) forcePropagation() { c.srv.prop.force = true }
 // when it changed the data set.
 func (s *Server) propagateCommand(c *Client, cmd *Command, args [][]byte, dirtyBefore int64) {
 	p := &s.prop
-	if len(p.feeds) > 0 && !p.suppress && (p.force || (s.dirty != dirtyBefore && cmd.Flags&flagWrite != 0)) {
+	if !p.suppress && (p.force || (s.dirty != dirtyBefore && cmd.Flags&flagWrite != 0)) && s.propagating() {
 		argv := args
 		if p.argv != nil {
 			argv = p.argv

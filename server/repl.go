@@ -86,8 +86,9 @@ func (s *Server) initReplication() {
 			s.repl.primary.Feed(p)
 		}
 	})
+	s.repl.feed.wants = s.repl.primary.Wanted
 	if hp := s.cfg.Repl.ReplicaOf; hp != "" {
-		resume := len(s.persist.loadedReplID) == 40 && s.persist.loadedReplOffset > 0
+		resume := len(s.persist.loadedReplID) == 40 && s.persist.loadedReplOffset >= 0
 		if resume {
 			s.repl.primary.SetIDs(s.persist.loadedReplID, s.persist.loadedReplOffset)
 		}
