@@ -42,8 +42,8 @@ type propFeed struct {
 	durable bool
 	// wants, if set, says whether the consumer needs the stream right now (nil: always)
 	wants func() bool
-	seldb   int // the database the consumer has selected, -1 when unknown (forces a SELECT)
-	emit    func(p []byte)
+	seldb int // the database the consumer has selected, -1 when unknown (forces a SELECT)
+	emit  func(p []byte)
 	// scratch buffer reused for framing
 	out []byte
 }
