@@ -35,6 +35,10 @@ type Client struct {
 	wmu   sync.Mutex // serialises writes to conn
 	// replica is set once the client sent REPLCONF or SYNC/PSYNC (replication, cmd_repl.go)
 	replica *replicaLink
+	// asking is ASKING (one command may use an importing slot); readOnlyCluster is READONLY (reads of the
+	// primary's slots served on its replica)
+	asking          bool
+	readOnlyCluster bool
 	// woff is the replication offset after this client's last write, for WAIT; aofWoff its AOF
 	// sequence number, for WAITAOF
 	woff    int64

@@ -42,6 +42,10 @@ func selectCommand(c *Client, args [][]byte) {
 		c.Err(errInvalidDB)
 		return
 	}
+	if c.srv.cl != nil && n != 0 {
+		c.Err("ERR SELECT is not allowed in cluster mode")
+		return
+	}
 	if n < 0 || n >= int64(len(c.srv.dbs)) {
 		c.Err(errDBIndex)
 		return

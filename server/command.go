@@ -33,6 +33,7 @@ const (
 	flagAllowBusy
 	flagMovableKeys // not a declared flag: set when KeysFn is used
 	flagDangerous   // ACL category only
+	flagAsking      // served for an importing slot without ASKING (RESTORE-ASKING)
 )
 
 var flagNames = []struct {
@@ -44,6 +45,7 @@ var flagNames = []struct {
 	{flagStale, "stale"}, {flagSkipMonitor, "skip_monitor"}, {flagSkipSlowlog, "skip_slowlog"},
 	{flagFast, "fast"}, {flagNoAuth, "no_auth"}, {flagMayReplicate, "may_replicate"},
 	{flagNoMulti, "no_multi"}, {flagAllowBusy, "allow_busy"}, {flagMovableKeys, "movablekeys"},
+	{flagAsking, "asking"},
 }
 
 func parseFlags(s string) cmdFlag {
@@ -284,6 +286,9 @@ func (s *Server) execute(c *Client, args [][]byte) {
 		// the replication package owns the connection's output
 		c.out.Buf = c.out.Buf[:0]
 	}
+	if c.asking && (cmd == nil || cmd.Name != "asking") {
+		c.asking = false // ASKING covers the next command only
+	}
 	c.lastCmd = ""
 	if cmd != nil {
 		c.lastCmd = cmd.FullName()
@@ -324,6 +329,12 @@ func (s *Server) admit(c *Client, cmd *Command, args [][]byte) bool {
 	}
 	if !s.memAdmit(c, cmd) { // maxmemory: evict, or refuse with OOM (evict.go)
 		return false
+	}
+	if s.cl != nil {
+		if msg := s.clusterRoute(c, cmd, args); msg != "" {
+			s.cstat(cmd).rejected++
+			return s.refuse(c, msg)
+		}
 	}
 	if msg := s.replicationRefuses(c, cmd); msg != "" {
 		s.cstat(cmd).rejected++
@@ -403,3 +414,9 @@ func (c *Client) Err(msg string) {
 
 // W is the reply writer of the running command.
 func (c *Client) W() *resp.Writer { return &c.out }
+
+// refuse replies msg and reports false (admit's refusal).
+func (s *Server) refuse(c *Client, msg string) bool {
+	c.Err(msg)
+	return false
+}

@@ -155,8 +155,7 @@ func (s *Server) registerDirectives() {
 		&config.Directive{Name: "tls-auth-clients-user", Default: "off",
 			Value: config.Enum{P: &c.TLS.AuthClientsUser, Options: []string{"off", "CN", "URI"}}},
 		&config.Directive{Name: "tls-replication", Default: "no", Value: config.Bool{P: &c.TLS.Replication}, Apply: tlsApply},
-		&config.Directive{Name: "cluster-enabled", Default: "no", Flags: config.Immutable, Value: boolNotYet("cluster-enabled", &c.ClusterEnabled)},
-		&config.Directive{Name: "tls-cluster", Default: "no", Value: boolNotYet("tls-cluster", &c.TLS.Cluster), Apply: tlsApply},
+		&config.Directive{Name: "tls-cluster", Default: "no", Value: config.Bool{P: &c.TLS.Cluster}, Apply: tlsApply},
 		&config.Directive{Name: "tls-protocols", Default: "", Value: config.String{P: &c.TLS.Protocols}, Apply: tlsApply},
 		&config.Directive{Name: "tls-ciphers", Default: "", Value: config.String{P: &c.TLS.Ciphers}, Apply: tlsApply},
 		&config.Directive{Name: "tls-ciphersuites", Default: "", Value: config.String{P: &c.TLS.CipherSuites}, Apply: tlsApply},
@@ -173,6 +172,7 @@ func (s *Server) registerDirectives() {
 	s.registerPersistDirectives()
 	s.registerAOFDirectives()
 	s.registerReplDirectives()
+	s.registerClusterDirectives()
 	s.registerOutputLimitDirective()
 	s.registerNotifyDirective()
 	s.registerIntrospectionDirectives()

@@ -615,10 +615,6 @@ func (s *Server) infoLatencyStats(b *infoBuilder) {
 }
 
 // infoCluster: cluster mode does not exist yet.
-func (s *Server) infoCluster(b *infoBuilder) {
-	b.field("cluster_enabled", 0)
-}
-
 func (s *Server) infoKeyspace(b *infoBuilder) {
 	now := nowMs()
 	for _, db := range s.dbs {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/valkey-node/valkey-node/clusterbus"
 	"github.com/valkey-node/valkey-node/server/config"
 	"github.com/valkey-node/valkey-node/server/keyspace"
 	"github.com/valkey-node/valkey-node/server/logging"
@@ -73,14 +74,15 @@ type Server struct {
 	monitors map[*Client]struct{}
 	watched  map[watchKey]map[*Client]struct{}
 	pubsub   pubsubState
-	tracking trackingState // CLIENT TRACKING tables (tracking.go)
-	mem      memState      // memory accounting, eviction and lazy free (memory.go, evict.go, lazyfree.go)
-	prop     propState     // what the running call propagates to the AOF and replicas (propagate.go)
-	snap     snapState     // point-in-time snapshots in progress (snapshot.go)
-	persist  persistState  // RDB saves and loading (persist.go)
-	aof      aofState      // the append-only file (persist_aof.go)
-	repl     replState     // replication: primary side and link (repl.go)
-	failover failoverState // FAILOVER in progress (failover.go)
+	tracking trackingState       // CLIENT TRACKING tables (tracking.go)
+	mem      memState            // memory accounting, eviction and lazy free (memory.go, evict.go, lazyfree.go)
+	prop     propState           // what the running call propagates to the AOF and replicas (propagate.go)
+	snap     snapState           // point-in-time snapshots in progress (snapshot.go)
+	persist  persistState        // RDB saves and loading (persist.go)
+	aof      aofState            // the append-only file (persist_aof.go)
+	repl     replState           // replication: primary side and link (repl.go)
+	failover failoverState       // FAILOVER in progress (failover.go)
+	cl       *clusterbus.Cluster // the cluster bus, in cluster mode (cluster.go)
 	// roleReplica mirrors "is a replica" for the log's role letter, read without the lock
 	roleReplica atomic.Bool
 
@@ -221,6 +223,11 @@ func (s *Server) Start() error {
 	if err := s.loadOnStart(); err != nil {
 		return err
 	}
+	if s.cfg.Cluster.Enabled {
+		if err := s.openCluster(); err != nil {
+			return fmt.Errorf("cluster bus: %w", err)
+		}
+	}
 	s.mu.Lock()
 	s.initReplication()
 	err := s.applyListenersLocked(true)
@@ -272,6 +279,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		close(s.done)
 		s.mu.Unlock()
 		s.stopReplication()
+		if s.cl != nil {
+			if err := s.cl.Close(); err != nil {
+				s.log.Warn().Err(err).Msg("Closing the cluster bus")
+			}
+		}
 		s.mu.Lock()
 		clients := make([]*Client, 0, len(s.clients))
 		for _, c := range s.clients {

@@ -50,8 +50,8 @@ type Settings struct {
 	// persistence directives that are accepted only at their "off" value until persistence exists
 	// Persist holds the RDB directives (persist_config.go).
 	Persist persistSettings
-	// ClusterEnabled is cluster-enabled (only "no" until cluster mode exists).
-	ClusterEnabled bool
+	// Cluster holds the cluster directives (cluster_config.go).
+	Cluster clusterSettings
 	// Repl holds the replication directives (repl_config.go).
 	Repl replSettings
 	// AOF holds the append-only file directives (persist_aof.go).

@@ -1,0 +1,212 @@
+package clusterbus
+
+import (
+	"math/rand/v2"
+	"strconv"
+)
+
+// Replica failover, Valkey's automatic failover: when a replica's primary is FAIL, the replica waits
+// 500 ms + random(0..500 ms) + rank × 1 s (rank 0 = the replica with the largest replication offset),
+// bumps currentEpoch and asks every slot-serving primary for a vote. A primary grants one vote per
+// epoch, and none for the same failed primary again within 2 × node-timeout. A replica with votes from
+// a majority of the slot-serving primaries takes its primary's slots under the new epoch, becomes a
+// primary and tells everybody, whose slot claims rules then do the rest (the other replicas follow it,
+// the old primary turns replica when it comes back). Manual failover (CLUSTER FAILOVER) and the
+// replica-validity-factor data age check are not implemented yet.
+
+// failover is the election state: the candidate's side and the voter's memory.
+type failover struct {
+	authTime  int64           // ms when the election starts (or started); 0: none scheduled
+	authSent  bool            // vote requests sent for authEpoch
+	authEpoch uint64          // the epoch this node asked votes for
+	authRank  int             // rank when the election was scheduled
+	votes     map[string]bool // primaries that voted for authEpoch
+	votedFor  map[string]int64
+}
+
+// reset forgets the candidate's side (the voter's memory stays).
+func (f *failover) reset() {
+	f.authTime, f.authSent, f.authEpoch, f.authRank, f.votes = 0, false, 0, 0, nil
+}
+
+// Election timing, Valkey's constants (ms).
+const (
+	electionFixedDelay  = 500
+	electionRandomDelay = 500
+	electionRankDelay   = 1000
+	minAuthTimeout      = 2000
+)
+
+// replicaRankLocked is the number of replicas of myself's primary that would make better primaries:
+// a larger replication offset, or the same offset and a smaller id (so that ranks are distinct).
+func (c *Cluster) replicaRankLocked() int {
+	me := c.st.Myself()
+	rank := 0
+	for _, r := range c.st.ReplicasOf(me.Primary()) {
+		if r == me || r.Flags&FlagNoFailover != 0 {
+			continue
+		}
+		if r.ReplOffset > me.ReplOffset || (r.ReplOffset == me.ReplOffset && r.ID < me.ID) {
+			rank++
+		}
+	}
+	return rank
+}
+
+// votingPrimariesLocked counts the primaries serving slots (Valkey's cluster size).
+func (c *Cluster) votingPrimariesLocked() int {
+	n := 0
+	for _, node := range c.st.Nodes() {
+		if node.IsVotingPrimary() {
+			n++
+		}
+	}
+	return n
+}
+
+// failoverLocked is Valkey's clusterHandleReplicaFailover, run by the cron.
+func (c *Cluster) failoverLocked(now int64, fx *effects) {
+	st := c.st
+	me := st.Myself()
+	p := me.Primary()
+	if !me.IsReplica() || p == nil || !p.Failed() || p.NumSlots() == 0 || me.Flags&FlagNoFailover != 0 {
+		return
+	}
+	authTimeout := max(2*c.nt, minAuthTimeout)
+	if now-c.fo.authTime > 2*authTimeout {
+		// Schedule a new election; the other replicas learn this node's offset meanwhile.
+		rank := c.replicaRankLocked()
+		c.fo.reset()
+		delay := electionFixedDelay + rand.Int64N(electionRandomDelay) + int64(rank)*electionRankDelay
+		c.fo.authTime, c.fo.authRank = now+delay, rank
+		fx.broadcastSelf = true
+		c.log.Info().Int64("delay_ms", delay).Int("rank", rank).Int64("offset", me.ReplOffset).
+			Msg("Start of election delayed for " + strconv.FormatInt(delay, 10) + " milliseconds")
+		return
+	}
+	if !c.fo.authSent {
+		if rank := c.replicaRankLocked(); rank > c.fo.authRank {
+			c.fo.authTime += int64(rank-c.fo.authRank) * electionRankDelay
+			c.fo.authRank = rank
+			c.log.Info().Int("rank", rank).Msg("Replica rank updated, election delayed")
+		}
+	}
+	if now < c.fo.authTime || now-c.fo.authTime > authTimeout {
+		return // not yet, or this attempt expired: wait for the next one
+	}
+	if !c.fo.authSent {
+		st.CurrentEpoch++
+		c.fo.authEpoch, c.fo.authSent, c.fo.votes = st.CurrentEpoch, true, make(map[string]bool)
+		c.log.Info().Uint64("epoch", st.CurrentEpoch).
+			Msg("Starting a failover election for epoch " + strconv.FormatUint(st.CurrentEpoch, 10))
+		c.publishSelfLocked(true) // the request carries the new currentEpoch
+		msg := recordMsg(msgAuthRequest, me.ID, c.selfRaw)
+		for _, n := range st.Nodes() {
+			if n.IsVotingPrimary() && !n.Failed() && n != me {
+				fx.sends = append(fx.sends, outMsg{n.IP, n.BusPort, msg})
+			}
+		}
+		fx.save = true
+		return
+	}
+	quorum := c.votingPrimariesLocked()/2 + 1
+	if len(c.fo.votes) >= quorum {
+		c.promoteLocked(fx)
+	}
+}
+
+// promoteLocked makes myself the primary of its failed primary's slots under the epoch it won.
+func (c *Cluster) promoteLocked(fx *effects) {
+	st := c.st
+	me := st.Myself()
+	old := me.Primary()
+	c.log.Info().Uint64("epoch", c.fo.authEpoch).Msg("Failover election won: I'm the new primary")
+	if me.ConfigEpoch < c.fo.authEpoch {
+		me.ConfigEpoch = c.fo.authEpoch
+	}
+	st.SetNodeAsPrimary(me)
+	for j := range NumSlots {
+		if old.HasSlot(j) {
+			st.delSlot(j)
+			st.addSlot(me, j)
+		}
+	}
+	c.fo.reset()
+	fx.promote, fx.save, fx.updateState = true, true, true
+	// Gossip spreads the new record; every node is also told at once (Valkey broadcasts a PONG).
+	c.publishSelfLocked(true)
+	msg := recordMsg(msgRecord, me.ID, c.selfRaw)
+	for _, n := range st.Nodes() {
+		if n != me && !n.Failed() {
+			fx.sends = append(fx.sends, outMsg{n.IP, n.BusPort, msg})
+		}
+	}
+}
+
+// handleAuthRequestLocked is a primary's side of an election: Valkey's clusterSendFailoverAuthIfNeeded.
+func (c *Cluster) handleAuthRequestLocked(r *nodeRecord, raw []byte, now int64, fx *effects) {
+	st := c.st
+	// The request is the candidate's record: its epochs count like those of any message.
+	c.applyRecordLocked(r, raw, now, false, fx)
+	me := st.Myself()
+	if !me.IsVotingPrimary() {
+		return
+	}
+	deny := func(why string) {
+		c.log.Debug().Str("node", r.ID).Msg("Failover auth denied to " + r.ID + ": " + why)
+	}
+	if r.CurrentEpoch < st.CurrentEpoch {
+		deny("its currentEpoch is older than mine")
+		return
+	}
+	if st.LastVoteEpoch == st.CurrentEpoch {
+		deny("already voted for epoch " + strconv.FormatUint(st.CurrentEpoch, 10))
+		return
+	}
+	n := st.Lookup(r.ID)
+	if n == nil || !n.IsReplica() {
+		deny("it is not a replica")
+		return
+	}
+	p := n.Primary()
+	if p == nil {
+		deny("I don't know its primary")
+		return
+	}
+	if !p.Failed() {
+		deny("its primary is not failed")
+		return
+	}
+	if now-c.fo.votedFor[p.ID] < 2*c.nt {
+		deny("already voted for a replica of this primary recently")
+		return
+	}
+	for j := range NumSlots {
+		if !r.Slots.Has(j) {
+			continue
+		}
+		if owner := st.SlotOwner(j); owner != nil && owner.ConfigEpoch > r.ConfigEpoch {
+			deny("slot " + strconv.Itoa(j) + " has a newer config epoch")
+			return
+		}
+	}
+	st.LastVoteEpoch = st.CurrentEpoch
+	if c.fo.votedFor == nil {
+		c.fo.votedFor = make(map[string]int64)
+	}
+	c.fo.votedFor[p.ID] = now
+	fx.save = true
+	fx.sends = append(fx.sends, outMsg{n.IP, n.BusPort, authAckMsg(me.ID, st.CurrentEpoch)})
+	c.log.Info().Str("node", r.ID).Uint64("epoch", st.CurrentEpoch).
+		Msg("Failover auth granted to " + r.ID + " for epoch " + strconv.FormatUint(st.CurrentEpoch, 10))
+}
+
+// handleAuthAckLocked counts a vote for this node's election.
+func (c *Cluster) handleAuthAckLocked(sender string, epoch uint64) {
+	n := c.st.Lookup(sender)
+	if n == nil || !n.IsVotingPrimary() || !c.fo.authSent || epoch < c.fo.authEpoch || !c.st.Myself().IsReplica() {
+		return
+	}
+	c.fo.votes[sender] = true
+	c.poke() // the cron promotes as soon as the votes make a majority
+}
