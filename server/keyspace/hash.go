@@ -82,7 +82,9 @@ func (h *Hash) Set(field, value []byte, lim HashLimits) bool {
 		h.ToHashtable()
 	}
 	if h.dict != nil {
-		if v := h.dict.Get(field); v != nil {
+		hv, e := h.dict.lookupBytes(field)
+		if e != nil {
+			v := &e.val
 			old := cap(*v)
 			// reuse the old value's memory unless that would keep much of it unused
 			if c := cap(*v); c >= len(value) && c <= 2*len(value)+16 {
@@ -94,7 +96,7 @@ func (h *Hash) Set(field, value []byte, lim HashLimits) bool {
 			return false
 		}
 		nv := append([]byte(nil), value...)
-		h.dict.Put(string(field), nv)
+		h.dict.insertNew(hv, string(field), nv)
 		h.dictBytes += hashFieldBytes(len(field), cap(nv))
 		return true
 	}
