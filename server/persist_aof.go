@@ -244,7 +244,7 @@ func (c *Client) aofDurable() bool {
 	if seq <= c.aofDone {
 		return true
 	}
-	if err := m.Wait(seq); err != nil {
+	if err := m.WriteThrough(seq); err != nil {
 		if s.aof.mgr.Load() != m {
 			return true // AOF turned off meanwhile
 		}

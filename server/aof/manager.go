@@ -27,6 +27,9 @@ type Manager struct {
 	cfg Config
 	dir string // Dir/DirName
 
+	// flushMu makes one goroutine at a time the writer: the writer goroutine, or a client in WriteThrough
+	flushMu sync.Mutex
+
 	// mmu guards the manifest and the lifecycle: Load, Start, rewrite start and completion, Close.
 	mmu         sync.Mutex
 	man         *Manifest

@@ -42,10 +42,15 @@ func (m *Manager) runWriter() {
 			if retry != nil {
 				retry.Stop()
 			}
+			m.flushMu.Lock()
 			m.closeErr = m.final()
+			m.flushMu.Unlock()
 			return
 		}
-		if after := m.flush(false); after > 0 {
+		m.flushMu.Lock()
+		after := m.flush(false)
+		m.flushMu.Unlock()
+		if after > 0 {
 			if retry == nil {
 				retry = time.NewTimer(after)
 			} else {
@@ -56,6 +61,28 @@ func (m *Manager) runWriter() {
 			retryC = nil
 		}
 	}
+}
+
+// WriteThrough makes the bytes up to seq reach the file like Wait, but writes them from the calling
+// goroutine when no write is in progress, instead of waking the writer goroutine and sleeping until it is
+// done: under load every client's reply would otherwise cost two goroutine switches. A caller that finds
+// a write in progress waits for it (group commit); a write that must be retried goes back to the writer.
+func (m *Manager) WriteThrough(seq uint64) error {
+	m.mu.Lock()
+	done := m.written >= seq && (Fsync(m.fsync.Load()) != FsyncAlways || m.synced >= seq)
+	running := m.running && !m.stopped
+	m.mu.Unlock()
+	if done {
+		return nil
+	}
+	if running && m.flushMu.TryLock() {
+		after := m.flush(false)
+		m.flushMu.Unlock()
+		if after > 0 {
+			m.wake()
+		}
+	}
+	return m.Wait(seq)
 }
 
 // flush writes what is queued, follows rewrite switch points, and fsyncs as the policy asks. It returns how
