@@ -79,6 +79,19 @@ func (s *Server) memRecountAll() {
 	s.memInit()
 }
 
+// memLoaded adds what a loader put into each database (it counted as it went). The loader fills empty
+// databases, so the totals of databases it did not touch stay as they are. Lock held.
+func (s *Server) memLoaded(perDB []int64) {
+	if s.mem.dbUsed == nil {
+		s.memInit() // counts everything, the loaded keys included
+		return
+	}
+	s.mem.notes, s.mem.arena = s.mem.notes[:0], s.mem.arena[:0]
+	for i, n := range perDB {
+		s.mem.dbUsed[i] += n
+	}
+}
+
 // memKeyAdded accounts for a key that code outside a command added (a loader). Lock held.
 func (s *Server) memKeyAdded(db *keyspace.DB, key []byte) {
 	if s.mem.dbUsed == nil {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/valkey-node/valkey-node/server/keyspace"
 	"github.com/valkey-node/valkey-node/server/rdb"
 )
 
@@ -395,6 +396,7 @@ func (s *Server) loadRDBLocked(r io.Reader, name string, size int64) error {
 	var rec rdb.Record
 	var loaded, expired int64
 	curDB := 0
+	loadedBytes := make([]int64, len(s.dbs))
 	lastLog := time.Now()
 	now := nowMs()
 	for {
@@ -439,12 +441,15 @@ func (s *Server) loadRDBLocked(r io.Reader, name string, size int64) error {
 			}
 			db := s.dbs[rec.DB]
 			rec.Obj.LRU = s.lruClock()
-			if _, added := db.AddNew(rec.Key, rec.Obj); !added {
+			o, added := db.AddNew(rec.Key, rec.Obj)
+			if !added {
 				return fmt.Errorf("%s: duplicate key '%s' in database %d at offset %d", name, rec.Key, rec.DB, d.Offset())
 			}
 			if rec.ExpireMs >= 0 {
 				db.SetExpire(rec.Key, rec.ExpireMs)
 			}
+			// accounted here from the object in hand rather than by a recount of everything at the end
+			loadedBytes[rec.DB] += int64(keyspace.KeyOverhead(len(rec.Key), rec.ExpireMs >= 0) + o.MemUsage())
 			loaded++
 			if loaded&0xffff == 0 && time.Since(lastLog) > time.Second {
 				lastLog = time.Now()
@@ -459,7 +464,7 @@ func (s *Server) loadRDBLocked(r io.Reader, name string, size int64) error {
 		}
 	}
 	s.persist.loadedKeys, s.persist.loadedExpired = loaded, expired
-	s.memRecountAll()
+	s.memLoaded(loadedBytes)
 	s.log.Info().Int64("keys_loaded", loaded).Int64("keys_expired", expired).
 		Msg(fmt.Sprintf("Done loading RDB, keys loaded: %d, keys expired: %d.", loaded, expired))
 	return nil
