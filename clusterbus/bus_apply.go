@@ -278,6 +278,8 @@ func (c *Cluster) processLocked(t msgType, sender string, p []byte, now int64, f
 			return errShortRecord
 		}
 		c.handleAuthAckLocked(sender, binary.BigEndian.Uint64(p))
+	case msgMFStart, msgMFOffset, msgMFAuthReq:
+		return c.processManualLocked(t, sender, p, now, fx)
 	}
 	return nil
 }

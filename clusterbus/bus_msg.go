@@ -27,7 +27,13 @@ const (
 	msgUpdate                         // a record to apply whatever its version (Valkey: UPDATE)
 	msgAuthRequest                    // failover vote request: the candidate's record
 	msgAuthAck                        // failover vote: the epoch voted for
+	msgMFStart                        // manual failover: a replica asks its primary to pause (MFSTART)
+	msgMFOffset                       // manual failover: the paused primary's offset (PING flagged PAUSED)
+	msgMFAuthReq                      // a manual failover's vote request (FORCEACK): the candidate's record
 )
+
+// msgLast is the highest message type.
+const msgLast = msgMFAuthReq
 
 const envelopeLen = 1 + IDLen
 
@@ -42,8 +48,12 @@ func (t msgType) valkeyMsgType() int {
 		return MsgFail
 	case msgUpdate:
 		return MsgUpdate
-	case msgAuthRequest:
+	case msgAuthRequest, msgMFAuthReq:
 		return MsgFailoverAuthRequest
+	case msgMFStart:
+		return MsgMFStart
+	case msgMFOffset:
+		return MsgPing
 	case msgAuthAck:
 		return MsgFailoverAuthAck
 	}
@@ -62,7 +72,7 @@ func parseEnvelope(b []byte) (msgType, string, []byte, error) {
 		return 0, "", nil, errors.New("clusterbus: bus message too short")
 	}
 	t := msgType(b[0])
-	if t < msgRecord || t > msgAuthAck {
+	if t < msgRecord || t > msgLast {
 		return 0, "", nil, fmt.Errorf("clusterbus: unknown bus message type %d", b[0])
 	}
 	sender := string(b[1:envelopeLen])

@@ -11,8 +11,9 @@ import (
 // epoch, and none for the same failed primary again within 2 × node-timeout. A replica with votes from
 // a majority of the slot-serving primaries takes its primary's slots under the new epoch, becomes a
 // primary and tells everybody, whose slot claims rules then do the rest (the other replicas follow it,
-// the old primary turns replica when it comes back). Manual failover (CLUSTER FAILOVER) and the
-// replica-validity-factor data age check are not implemented yet.
+// the old primary turns replica when it comes back). A manual failover (cluster_manual.go) holds the
+// same election at once, without waiting for a FAIL. The replica-validity-factor data age check is not
+// implemented yet.
 
 // failover is the election state: the candidate's side and the voter's memory.
 type failover struct {
@@ -22,6 +23,10 @@ type failover struct {
 	authRank  int             // rank when the election was scheduled
 	votes     map[string]bool // primaries that voted for authEpoch
 	votedFor  map[string]int64
+
+	mf        manualFailover // the manual failover in progress (reset leaves it alone)
+	mfSeq     uint64         // numbers the manual failovers a primary paused for
+	mfTimeout int64          // ms; 0: manualFailoverTimeout (tests shorten it)
 }
 
 // reset forgets the candidate's side (the voter's memory stays).
@@ -64,27 +69,37 @@ func (c *Cluster) votingPrimariesLocked() int {
 	return n
 }
 
-// failoverLocked is Valkey's clusterHandleReplicaFailover, run by the cron.
+// failoverLocked is Valkey's clusterHandleReplicaFailover, run by the cron: an election when the
+// primary is FAIL, or at once for a manual failover that may start.
 func (c *Cluster) failoverLocked(now int64, fx *effects) {
+	c.manualCronLocked(now, fx)
 	st := c.st
 	me := st.Myself()
 	p := me.Primary()
-	if !me.IsReplica() || p == nil || !p.Failed() || p.NumSlots() == 0 || me.Flags&FlagNoFailover != 0 {
+	manual := c.fo.mf.primary != "" && c.fo.mf.canStart
+	if !me.IsReplica() || p == nil || p.NumSlots() == 0 {
+		return
+	}
+	if !manual && (!p.Failed() || me.Flags&FlagNoFailover != 0) {
 		return
 	}
 	authTimeout := max(2*c.nt, minAuthTimeout)
 	if now-c.fo.authTime > 2*authTimeout {
-		// Schedule a new election; the other replicas learn this node's offset meanwhile.
 		rank := c.replicaRankLocked()
 		c.fo.reset()
-		delay := electionFixedDelay + rand.Int64N(electionRandomDelay) + int64(rank)*electionRankDelay
-		c.fo.authTime, c.fo.authRank = now+delay, rank
-		fx.broadcastSelf = true
-		c.log.Info().Int64("delay_ms", delay).Int("rank", rank).Int64("offset", me.ReplOffset).
-			Msg("Start of election delayed for " + strconv.FormatInt(delay, 10) + " milliseconds")
-		return
+		if !manual {
+			// Schedule a new election; the other replicas learn this node's offset meanwhile.
+			delay := electionFixedDelay + rand.Int64N(electionRandomDelay) + int64(rank)*electionRankDelay
+			c.fo.authTime, c.fo.authRank = now+delay, rank
+			fx.broadcastSelf = true
+			c.log.Info().Int64("delay_ms", delay).Int("rank", rank).Int64("offset", me.ReplOffset).
+				Msg("Start of election delayed for " + strconv.FormatInt(delay, 10) + " milliseconds")
+			return
+		}
+		// A manual failover has nobody to wait for: the operator picked this replica.
+		c.fo.authTime = now
 	}
-	if !c.fo.authSent {
+	if !c.fo.authSent && !manual {
 		if rank := c.replicaRankLocked(); rank > c.fo.authRank {
 			c.fo.authTime += int64(rank-c.fo.authRank) * electionRankDelay
 			c.fo.authRank = rank
@@ -97,10 +112,14 @@ func (c *Cluster) failoverLocked(now int64, fx *effects) {
 	if !c.fo.authSent {
 		st.CurrentEpoch++
 		c.fo.authEpoch, c.fo.authSent, c.fo.votes = st.CurrentEpoch, true, make(map[string]bool)
-		c.log.Info().Uint64("epoch", st.CurrentEpoch).
+		c.log.Info().Uint64("epoch", st.CurrentEpoch).Bool("manual", manual).
 			Msg("Starting a failover election for epoch " + strconv.FormatUint(st.CurrentEpoch, 10))
 		c.publishSelfLocked(true) // the request carries the new currentEpoch
-		msg := recordMsg(msgAuthRequest, me.ID, c.selfRaw)
+		t := msgAuthRequest
+		if manual {
+			t = msgMFAuthReq // voters grant it although the primary is not FAIL
+		}
+		msg := recordMsg(t, me.ID, c.selfRaw)
 		for _, n := range st.Nodes() {
 			if n.IsVotingPrimary() && !n.Failed() && n != me {
 				fx.sends = append(fx.sends, outMsg{n.IP, n.BusPort, msg})
@@ -111,18 +130,19 @@ func (c *Cluster) failoverLocked(now int64, fx *effects) {
 	}
 	quorum := c.votingPrimariesLocked()/2 + 1
 	if len(c.fo.votes) >= quorum {
-		c.promoteLocked(fx)
+		c.log.Info().Uint64("epoch", c.fo.authEpoch).Msg("Failover election won: I'm the new primary")
+		c.promoteLocked(c.fo.authEpoch, fx)
 	}
 }
 
-// promoteLocked makes myself the primary of its failed primary's slots under the epoch it won.
-func (c *Cluster) promoteLocked(fx *effects) {
+// promoteLocked makes myself the primary of its primary's slots under epoch (one it won, or took on its
+// own for a TAKEOVER).
+func (c *Cluster) promoteLocked(epoch uint64, fx *effects) {
 	st := c.st
 	me := st.Myself()
 	old := me.Primary()
-	c.log.Info().Uint64("epoch", c.fo.authEpoch).Msg("Failover election won: I'm the new primary")
-	if me.ConfigEpoch < c.fo.authEpoch {
-		me.ConfigEpoch = c.fo.authEpoch
+	if me.ConfigEpoch < epoch {
+		me.ConfigEpoch = epoch
 	}
 	st.SetNodeAsPrimary(me)
 	for j := range NumSlots {
@@ -132,6 +152,7 @@ func (c *Cluster) promoteLocked(fx *effects) {
 		}
 	}
 	c.fo.reset()
+	c.resetManualLocked()
 	fx.promote, fx.save, fx.updateState = true, true, true
 	// Gossip spreads the new record; every node is also told at once (Valkey broadcasts a PONG).
 	c.publishSelfLocked(true)
@@ -143,8 +164,15 @@ func (c *Cluster) promoteLocked(fx *effects) {
 	}
 }
 
-// handleAuthRequestLocked is a primary's side of an election: Valkey's clusterSendFailoverAuthIfNeeded.
+// handleAuthRequestLocked is a primary's side of an election.
 func (c *Cluster) handleAuthRequestLocked(r *nodeRecord, raw []byte, now int64, fx *effects) {
+	c.voteLocked(r, raw, now, false, fx)
+}
+
+// voteLocked is Valkey's clusterSendFailoverAuthIfNeeded: a voting primary grants the candidate r its
+// vote for the current epoch, once per epoch. manual is the request of a manual failover (FORCEACK),
+// which does not need the candidate's primary to be FAIL.
+func (c *Cluster) voteLocked(r *nodeRecord, raw []byte, now int64, manual bool, fx *effects) {
 	st := c.st
 	// The request is the candidate's record: its epochs count like those of any message.
 	c.applyRecordLocked(r, raw, now, false, fx)
@@ -173,7 +201,7 @@ func (c *Cluster) handleAuthRequestLocked(r *nodeRecord, raw []byte, now int64, 
 		deny("I don't know its primary")
 		return
 	}
-	if !p.Failed() {
+	if !p.Failed() && !manual {
 		deny("its primary is not failed")
 		return
 	}

@@ -46,6 +46,11 @@ func (s *Server) busPort() int {
 	return int(base) + 10000
 }
 
+// clusterBusFilter is a test hook, nil in production: set before a node starts, it gives the node's
+// cluster bus a peer filter (clusterbus.TransportConfig.Filter) with which tests cut and heal the network
+// between nodes of one process.
+var clusterBusFilter func(s *Server) func(peer string) bool
+
 // openCluster starts the cluster bus. Called by Start when cluster-enabled.
 func (s *Server) openCluster() error {
 	c := &s.cfg.Cluster
@@ -82,6 +87,9 @@ func (s *Server) openCluster() error {
 	}
 	if s.cfg.TLS.Cluster {
 		cfg.TLS = s.tls
+	}
+	if clusterBusFilter != nil {
+		cfg.Filter = clusterBusFilter(s)
 	}
 	cl, err := clusterbus.Open(cfg, (*clusterHost)(s))
 	if err != nil {
@@ -151,6 +159,25 @@ func (h *clusterHost) ReplOffset() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.replOffset()
+}
+
+var _ clusterbus.WritePauser = (*clusterHost)(nil)
+
+// PauseWritesFor implements clusterbus.WritePauser: a replica's manual failover (CLUSTER FAILOVER) pauses
+// this primary's writes, with the CLIENT PAUSE WRITE machinery, while it catches up.
+func (h *clusterHost) PauseWritesFor(d time.Duration) {
+	s := h.srv()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pause.start(d, true)
+}
+
+// UnpauseWrites implements clusterbus.WritePauser: the manual failover is over.
+func (h *clusterHost) UnpauseWrites() {
+	s := h.srv()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pause.end()
 }
 
 // DropSlotKeys implements clusterbus.SlotKeyDropper: keys of slots this node no longer serves go.

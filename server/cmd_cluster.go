@@ -241,6 +241,16 @@ func clusterCommand(c *Client, args [][]byte) {
 		w.Int(int64(n))
 	case "saveconfig":
 		do(func(*clusterbus.State) error { return nil })
+	case "failover":
+		mode, err := clusterbus.ParseFailover(rest)
+		if err == nil {
+			err = s.cl.ManualFailover(mode)
+		}
+		if err != nil {
+			replyClusterErr(c, err)
+			return
+		}
+		w.OK()
 	default:
 		c.Err("ERR unknown subcommand '" + string(args[1]) + "'. Try CLUSTER HELP.")
 	}
@@ -251,7 +261,8 @@ func clusterHelp(c *Client) {
 		"CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 		"ADDSLOTS <slot> [<slot> ...]", "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
 		"BUMPEPOCH", "COUNT-FAILURE-REPORTS <node-id>", "COUNTKEYSINSLOT <slot>", "DELSLOTS <slot> [<slot> ...]",
-		"DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]", "FLUSHSLOTS", "FORGET <node-id>",
+		"DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]", "FAILOVER [FORCE|TAKEOVER]",
+		"FLUSHSLOTS", "FORGET <node-id>",
 		"GETKEYSINSLOT <slot> <count>", "INFO", "KEYSLOT <key>", "MEET <ip> <port> [<bus-port>]", "MYID", "MYSHARDID",
 		"NODES", "REPLICATE <node-id>", "RESET [HARD|SOFT]", "SET-CONFIG-EPOCH <epoch>",
 		"SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)", "REPLICAS <node-id>",

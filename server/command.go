@@ -358,8 +358,22 @@ func (s *Server) admit(c *Client, cmd *Command, args [][]byte) bool {
 
 // invoke runs an admitted command and records its statistics.
 func (s *Server) invoke(c *Client, cmd *Command, args [][]byte) {
-	if s.pause.active && !c.inExec && !s.waitPause(c, cmd, args) {
-		return // the client was closed, or the node is stopping, while the command waited
+	if s.pause.active && !c.inExec {
+		if !s.waitPause(c, cmd, args) {
+			return // the client was closed, or the node is stopping, while the command waited
+		}
+		// a pause is how a failover quiesces writes: the node may have become a replica, or lost the
+		// slot, while the command waited, so the rules that admitted it are applied again
+		if s.cl != nil {
+			if msg := s.clusterRoute(c, cmd, args); msg != "" {
+				c.Err(msg)
+				return
+			}
+		}
+		if msg := s.replicationRefuses(c, cmd); msg != "" {
+			c.Err(msg)
+			return
+		}
 	}
 	errsBefore := s.stats.errorReplies
 	dirtyBefore := s.dirty
