@@ -60,6 +60,9 @@ type ClusterConfig struct {
 	ConfigFile string
 	// Log receives the bus's operator messages.
 	Log zerolog.Logger
+	// Filter is a test hook that simulates network partitions (TransportConfig.Filter); nil in
+	// production.
+	Filter func(peer string) bool
 }
 
 // Host is the node the bus serves. The bus calls it from its own goroutines, one call at a time and
@@ -245,6 +248,7 @@ func (c *Cluster) startBus() error {
 		TLS:      c.cfg.TLS,
 		Label:    c.cfg.Label,
 		Log:      c.cfg.Log,
+		Filter:   c.cfg.Filter,
 	})
 	if err != nil {
 		return err

@@ -56,6 +56,15 @@ type TransportConfig struct {
 	// own timeout for streams) and the setup an accepted connection gets before it is dropped.
 	// 0 = DefaultBusDialTimeout.
 	DialTimeout time.Duration
+
+	// Filter is a fault-injection hook for tests; production leaves it nil. It is asked about a peer,
+	// named by its bus address ("ip:port" with the bus port the peer advertises), whenever traffic with
+	// it is about to flow, and a false answer drops that traffic the way a network partition would:
+	// packets to the peer are discarded (and reported sent, like a lost datagram), packets from it are
+	// ignored, dials to it fail, and its connections are closed after their hello. Because it is asked
+	// per packet and per connection, a test can partition and heal a running cluster by changing what
+	// it answers. It must be safe for concurrent use and must not block.
+	Filter func(peer string) bool
 }
 
 // Transport is a memberlist.NodeAwareTransport that carries both of memberlist's channels over TCP
@@ -234,6 +243,14 @@ func (t *Transport) acceptLoop() {
 		go t.serveConn(c)
 	}
 }
+
+// allowed applies the Filter test hook: whether traffic with peer ("ip:bus-port") may flow.
+func (t *Transport) allowed(peer string) bool {
+	return t.cfg.Filter == nil || t.cfg.Filter(peer)
+}
+
+// errFiltered is the error of a dial that the Filter test hook refused.
+var errFiltered = errors.New("clusterbus: peer unreachable (dropped by the transport's test filter)")
 
 func (t *Transport) isClosed() bool {
 	t.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"time"
 )
 
@@ -94,6 +95,9 @@ func (e *labelMismatchError) Error() string {
 // exchange, all within timeout. It returns the raw TCP connection (the key under which it is tracked)
 // and the connection to use (the TLS layer, or raw itself).
 func (t *Transport) dial(addr string, kind byte, timeout time.Duration) (_, _ net.Conn, err error) {
+	if !t.allowed(addr) {
+		return nil, nil, fmt.Errorf("clusterbus: connect to %s: %w", addr, errFiltered)
+	}
 	deadline := time.Now().Add(timeout)
 	ctx, cancel := context.WithDeadline(t.ctx, deadline)
 	defer cancel()
@@ -197,6 +201,9 @@ func (t *Transport) accept(raw net.Conn) (conn net.Conn, h hello, err error) {
 		err = fmt.Errorf("%w: connection type %q", errNotBus, h.kind)
 		t.log.Debug().Str("peer", peer).Err(err).Msg("Cluster bus connection refused: no valid hello")
 		return conn, hello{}, err
+	}
+	if ra, ok := raw.RemoteAddr().(*net.TCPAddr); ok && !t.allowed(net.JoinHostPort(ra.IP.String(), strconv.Itoa(h.port))) {
+		return conn, hello{}, errFiltered // no reply: the peer sees what a partition would show it
 	}
 	if _, err = conn.Write(t.ourHello(connReply).encode()); err != nil {
 		t.log.Debug().Str("peer", peer).Err(err).Msg("Cluster bus connection dropped during hello")

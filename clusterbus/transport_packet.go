@@ -50,6 +50,9 @@ func (t *Transport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, e
 	if len(b) > maxPacketSize {
 		return time.Time{}, fmt.Errorf("clusterbus: packet of %d bytes to %s exceeds %d", len(b), a, maxPacketSize)
 	}
+	if !t.allowed(a.Addr) {
+		return time.Now(), nil // lost on the way, as far as the sender can tell
+	}
 	frame := make([]byte, 4+len(b))
 	binary.BigEndian.PutUint32(frame, uint32(len(b)))
 	copy(frame[4:], b)
@@ -193,6 +196,9 @@ func (t *Transport) readPackets(raw, conn net.Conn, h hello) {
 				t.log.Debug().Str("peer", from.String()).Err(err).Msg("Cluster bus packet connection lost mid-frame")
 			}
 			return
+		}
+		if !t.allowed(from.String()) {
+			continue
 		}
 		p := &memberlist.Packet{Buf: buf, From: from, Timestamp: time.Now()}
 		select {
