@@ -209,15 +209,30 @@ type memberStatus struct {
 	gone  bool // a member carrying this id was declared dead or left
 }
 
+// memberSnapshot is memberlist's view by node id. A member memberlist suspects counts as not (yet) alive:
+// its time without being seen alive runs, so it turns PFAIL after node-timeout like a node that stopped
+// answering Valkey's pings. That matters on the minority side of a partition, where nobody is left to
+// confirm a suspicion: waiting for memberlist to declare its peers dead (its longest suspicion timeout)
+// would let a primary there take writes after the majority already elected its replica. Called without
+// the Cluster's lock.
 func (c *Cluster) memberSnapshot() map[string]memberStatus {
+	suspect := map[string]bool{}
+	if ml := c.ml; ml != nil {
+		for _, n := range ml.Members() {
+			if n.State == memberlist.StateSuspect {
+				suspect[n.Name] = true
+			}
+		}
+	}
 	c.evMu.Lock()
 	defer c.evMu.Unlock()
 	out := make(map[string]memberStatus, len(c.members))
-	for _, m := range c.members {
+	for name, m := range c.members {
 		st := out[m.id]
-		if m.alive {
+		switch {
+		case m.alive && !suspect[name]:
 			st.alive = true
-		} else {
+		case !m.alive:
 			st.gone = true
 		}
 		out[m.id] = st

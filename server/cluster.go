@@ -76,7 +76,7 @@ func (s *Server) openCluster() error {
 	}
 	bind := "127.0.0.1"
 	if len(s.cfg.Bind) > 0 {
-		bind = trimOptional(s.cfg.Bind[0])
+		bind = busBindAddr(s.cfg.Bind[0])
 	}
 	cfg := clusterbus.ClusterConfig{
 		State: st, NodeTimeout: time.Duration(c.NodeTimeout) * time.Millisecond,
@@ -97,6 +97,16 @@ func (s *Server) openCluster() error {
 	}
 	s.cl = cl
 	return nil
+}
+
+// busBindAddr is the bus's listen address for a bind address: Valkey's wildcards ("*", "::*", the
+// default "* -::*") mean every interface, which the bus spells "".
+func busBindAddr(a string) string {
+	a = trimOptional(a)
+	if a == "*" || a == "::*" {
+		return ""
+	}
+	return a
 }
 
 // trimOptional drops the "-" Valkey allows in front of an optional bind address.

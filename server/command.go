@@ -358,7 +358,8 @@ func (s *Server) admit(c *Client, cmd *Command, args [][]byte) bool {
 
 // invoke runs an admitted command and records its statistics.
 func (s *Server) invoke(c *Client, cmd *Command, args [][]byte) {
-	if s.pause.active && !c.inExec {
+	// the node's own clients (the primary's stream, AOF loading) are never paused, as in Valkey
+	if s.pause.active && !c.inExec && c.conn != nil {
 		if !s.waitPause(c, cmd, args) {
 			return // the client was closed, or the node is stopping, while the command waited
 		}
