@@ -25,7 +25,7 @@ BENCH_ARGS  ?=
 # make bench-types (see scripts/bench-types.sh): requests per test
 BENCH_TYPES_REQUESTS ?= 200000
 
-.PHONY: all help build run test lint fmt-check fuzz bench bench-types bench-persist bench-repl replicas readme clean
+.PHONY: all help build run test lint fmt-check fuzz bench bench-types bench-persist bench-repl replicas cluster readme clean
 
 all: build
 
@@ -46,6 +46,10 @@ help:
 	@echo "make replicas start a TLS primary and two TLS replicas on loopback in the background, print the"
 	@echo "              redis-cli lines to reach them (REPL_PORT=7000, REPL_DIR=bin/replicas, CERTS=);"
 	@echo "              scripts/replicas.sh status|stop|clean to see, stop or remove them"
+	@echo "make cluster  start NODES (6) TLS cluster nodes on loopback in the background and make them a cluster with"
+	@echo "              redis-cli --cluster create, REPLICAS (1) replicas per primary; prints the redis-cli -c line"
+	@echo "              (CLUSTER_PORT=30000: nodes on +1..+NODES, CLUSTER_DIR=bin/cluster, NO_TLS=1, CERTS=);"
+	@echo "              scripts/create-cluster status|watch|stop|clean to see, follow, stop or remove them"
 	@echo "make readme   regenerate the directive and command tables in README.md"
 	@echo "make clean    remove bin/ (builds and benchmark output)"
 
@@ -104,6 +108,11 @@ bench-repl: build
 # REPL_PORT and REPL_DIR reach the script from the command line or the environment
 replicas: build
 	@BIN=$(BIN) CERTS=$(CERTS) scripts/replicas.sh start
+
+# NODES, REPLICAS, CLUSTER_PORT, CLUSTER_DIR reach the script from the command line or the environment
+cluster: build
+	@BIN=$(BIN) CERTS=$(CERTS) scripts/create-cluster $(if $(NO_TLS),--no-tls) start
+	@BIN=$(BIN) CERTS=$(CERTS) scripts/create-cluster create
 
 readme:
 	$(GO) test -count=1 -run '^TestREADMETables$$' ./cmd/valkey-node -args -update-readme
