@@ -128,7 +128,26 @@ func (s *Server) clusterConfigPath() string {
 	return s.cfg.Dir + "/" + name
 }
 
-func (s *Server) applyClusterConfig() error { return nil }
+// applyClusterConfig carries CONFIG SET of the cluster rules into the running state. The node timeout also
+// sets the bus's failure detector, which memberlist fixes when it starts: changing it needs a restart, and
+// saying so beats accepting a value that would only half apply.
+func (s *Server) applyClusterConfig() error {
+	if s.cl == nil {
+		return nil
+	}
+	c := &s.cfg.Cluster
+	var refused error
+	_ = s.cl.Do(func(st *clusterbus.State) error {
+		if st.Config.NodeTimeout != c.NodeTimeout {
+			refused = fmt.Errorf("cluster-node-timeout can only be changed with a restart in valkey-node (it is %d ms)", st.Config.NodeTimeout)
+			return nil
+		}
+		st.Config.RequireFullCoverage = c.RequireFullCoverage
+		st.Config.AllowReplicaMigration = c.AllowReplicaMigration
+		return nil
+	})
+	return refused
+}
 
 // clusterHost is the node seen by the cluster bus. Its methods are called without the bus's lock and take
 // the node's lock.

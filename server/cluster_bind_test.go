@@ -1,6 +1,10 @@
 package server
 
-import "testing"
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
 
 // The bus listens where the node's first bind address says; Valkey's wildcards (the default bind is
 // "* -::*") must become "every interface", not an address the bus refuses at start-up.
@@ -11,5 +15,27 @@ func TestBusBindAddr(t *testing.T) {
 		if got := busBindAddr(in); got != want {
 			t.Errorf("busBindAddr(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestClusterConfigSet: the cluster rules change at runtime; the node timeout, which fixes the bus's
+// failure detector at start, is refused with the reason rather than accepted and half applied.
+func TestClusterConfigSet(t *testing.T) {
+	n := startNode(t, "cluster-enabled", "yes", "cluster-port", strconv.Itoa(freePort(t)), "cluster-node-timeout", "3000")
+	r := n.raw()
+	if got := r.do("CONFIG", "SET", "cluster-require-full-coverage", "no"); got != "OK" {
+		t.Fatalf("CONFIG SET cluster-require-full-coverage: %s", got)
+	}
+	if got := r.do("CONFIG", "SET", "cluster-node-timeout", "5000"); !strings.Contains(got, "restart") {
+		t.Fatalf("CONFIG SET cluster-node-timeout: %s", got)
+	}
+	if got := r.do("CONFIG", "GET", "cluster-node-timeout"); got != `["cluster-node-timeout" "3000"]` {
+		t.Fatalf("cluster-node-timeout after the refused change: %s", got)
+	}
+	if got := r.do("SELECT", "1"); got != "-ERR SELECT is not allowed in cluster mode" {
+		t.Fatalf("SELECT 1 in cluster mode: %s", got)
+	}
+	if got := r.do("GET", "{a}x"); !strings.HasPrefix(got, "-CLUSTERDOWN") {
+		t.Fatalf("GET with no slots assigned: %s", got)
 	}
 }

@@ -56,7 +56,7 @@ func (s *Server) registerClusterDirectives() {
 		&config.Directive{Name: "cluster-replica-validity-factor", Aliases: []string{"cluster-slave-validity-factor"}, Default: "10",
 			Value: onlyInt("cluster-replica-validity-factor", &c.ReplicaValidityFactor, 10)},
 		&config.Directive{Name: "cluster-replica-no-failover", Aliases: []string{"cluster-slave-no-failover"}, Default: "no",
-			Value: boolNotYet("cluster-replica-no-failover", &c.ReplicaNoFailover)},
+			Flags: config.Immutable, Value: config.Bool{P: &c.ReplicaNoFailover}},
 		&config.Directive{Name: "cluster-migration-barrier", Default: "1", Value: onlyInt("cluster-migration-barrier", &c.MigrationBarrier, 1)},
 		&config.Directive{Name: "cluster-allow-replica-migration", Default: "yes", Value: config.Bool{P: &c.AllowReplicaMigration},
 			Apply: &config.Apply{Name: "cluster", Fn: s.applyClusterConfig}},
