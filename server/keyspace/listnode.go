@@ -302,6 +302,10 @@ func (n *listNode) clone() listNode {
 	return c
 }
 
+// ListpackEntrySize is the size of v as a Valkey listpack entry (the RDB code sizes quicklist nodes with
+// the same rule the lists use).
+func ListpackEntrySize(v []byte) int { return listLpEntrySize(v) }
+
 // listLpEntrySize is the size of v as a Valkey listpack entry: strings that read as 64-bit integers are stored
 // as integers (1 to 9 bytes), other strings with a 1, 2 or 5 byte length header; then the back-length.
 func listLpEntrySize(v []byte) int {

@@ -13,47 +13,8 @@ import (
 // lpEmptySize is an empty listpack: 6 header bytes and the end marker.
 const lpEmptySize = 7
 
-// lpEntrySize is the size of v as a listpack entry: canonical integers take 1 to 9 bytes, strings a 1, 2
-// or 5 byte header and their bytes; then the back-length, 1 byte per 7 bits of the entry's size.
-func lpEntrySize(v []byte) int {
-	var l int
-	if x, ok := keyspace.ParseInt(v); ok {
-		switch {
-		case x >= 0 && x <= 127:
-			l = 1
-		case x >= -4096 && x <= 4095:
-			l = 2
-		case x >= -32768 && x <= 32767:
-			l = 3
-		case x >= -8388608 && x <= 8388607:
-			l = 4
-		case x >= -2147483648 && x <= 2147483647:
-			l = 5
-		default:
-			l = 9
-		}
-	} else {
-		switch n := len(v); {
-		case n < 64:
-			l = 1 + n
-		case n < 4096:
-			l = 2 + n
-		default:
-			l = 5 + n
-		}
-	}
-	switch {
-	case l <= 127:
-		return l + 1
-	case l < 16383:
-		return l + 2
-	case l < 2097151:
-		return l + 3
-	case l < 268435455:
-		return l + 4
-	}
-	return l + 5
-}
+// lpEntrySize is the size of v as a listpack entry, by the rule the lists themselves follow.
+func lpEntrySize(v []byte) int { return keyspace.ListpackEntrySize(v) }
 
 // listSizeLevels are the node byte limits of list-max-listpack-size -1 .. -5.
 var listSizeLevels = [...]int{4096, 8192, 16384, 32768, 65536}
