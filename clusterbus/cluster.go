@@ -47,6 +47,12 @@ type ClusterConfig struct {
 	Hostname, HumanNodename, ClientIPv4, ClientIPv6 string
 	// ReplicaNoFailover is cluster-replica-no-failover: as a replica, never start an election.
 	ReplicaNoFailover bool
+	// ValidityFactor is cluster-replica-validity-factor: a replica whose link to its primary has been
+	// down for longer than node-timeout × factor + the replication ping period does not start an
+	// election (its data is too old). 0: no limit. Needs the Host to implement DataAgeReporter.
+	ValidityFactor int64
+	// ReplPingPeriod is repl-ping-replica-period, part of that limit.
+	ReplPingPeriod time.Duration
 	// TLSReplication is tls-replication: Host.ReplicateFrom gets the primary's TLS port.
 	TLSReplication bool
 
@@ -78,6 +84,12 @@ type Host interface {
 	PromoteSelf()
 	// ReplOffset is the node's replication offset.
 	ReplOffset() int64
+}
+
+// DataAgeReporter may be implemented by a Host: DataAge is how long the node's link to its primary has
+// been down (0 while it is up), what cluster-replica-validity-factor limits.
+type DataAgeReporter interface {
+	DataAge() time.Duration
 }
 
 // SlotKeyDropper may be implemented by a Host: when this node, staying a primary, loses slots to a

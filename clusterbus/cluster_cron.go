@@ -28,6 +28,10 @@ func (c *Cluster) cronLoop() {
 
 func (c *Cluster) cron() {
 	offset := c.host.ReplOffset() // before taking the lock: the host may take the node's lock
+	var dataAge time.Duration
+	if r, ok := c.host.(DataAgeReporter); ok {
+		dataAge = r.DataAge()
+	}
 	members := c.memberSnapshot()
 	now := nowMS()
 	var fx effects
@@ -39,6 +43,7 @@ func (c *Cluster) cron() {
 	st := c.st
 	me := st.Myself()
 	me.ReplOffset = offset
+	c.fo.dataAge = dataAge.Milliseconds()
 	for _, n := range st.Nodes() {
 		if n != me {
 			c.detectLocked(n, members[n.ID], now, &fx)

@@ -27,6 +27,9 @@ type failover struct {
 	mf        manualFailover // the manual failover in progress (reset leaves it alone)
 	mfSeq     uint64         // numbers the manual failovers a primary paused for
 	mfTimeout int64          // ms; 0: manualFailoverTimeout (tests shorten it)
+	dataAge   int64          // ms the link to the primary has been down, as the host last said
+	// staleLogged: when the validity-factor refusal was last logged
+	staleLogged int64
 }
 
 // reset forgets the candidate's side (the voter's memory stays).
@@ -81,6 +84,9 @@ func (c *Cluster) failoverLocked(now int64, fx *effects) {
 		return
 	}
 	if !manual && (!p.Failed() || me.Flags&FlagNoFailover != 0) {
+		return
+	}
+	if !manual && c.cfg.ValidityFactor > 0 && !c.dataFreshLocked() {
 		return
 	}
 	authTimeout := max(2*c.nt, minAuthTimeout)
@@ -237,4 +243,25 @@ func (c *Cluster) handleAuthAckLocked(sender string, epoch uint64) {
 	}
 	c.fo.votes[sender] = true
 	c.poke() // the cron promotes as soon as the votes make a majority
+}
+
+// dataFreshLocked applies cluster-replica-validity-factor: as Valkey, the node-timeout it took to notice
+// the failure does not count against the replica, the rest may not exceed node-timeout × factor + the
+// replication ping period. The refusal is logged at most once per election period.
+func (c *Cluster) dataFreshLocked() bool {
+	age := c.fo.dataAge
+	if age > c.nt {
+		age -= c.nt
+	}
+	limit := c.nt*c.cfg.ValidityFactor + c.cfg.ReplPingPeriod.Milliseconds()
+	if age <= limit {
+		return true
+	}
+	now := nowMS()
+	if now-c.fo.staleLogged > 2*max(2*c.nt, minAuthTimeout) {
+		c.fo.staleLogged = now
+		c.log.Warn().Int64("data_age_ms", age).Int64("limit_ms", limit).Msg("Disconnected from primary for longer than allowed. " +
+			"Please check the 'cluster-replica-validity-factor' configuration option.")
+	}
+	return false
 }

@@ -83,6 +83,7 @@ func (s *Server) openCluster() error {
 		BindAddr: bind, BusPort: s.busPort(), AnnounceIP: c.AnnounceIP, AnnounceBusPort: int(c.AnnounceBusPort),
 		Port: port, TLSPort: tlsPort, Hostname: c.AnnounceHostname, HumanNodename: c.AnnounceHumanNodename,
 		ReplicaNoFailover: c.ReplicaNoFailover, TLSReplication: s.cfg.TLS.Replication,
+		ValidityFactor: c.ReplicaValidityFactor, ReplPingPeriod: time.Duration(s.cfg.Repl.PingPeriod) * time.Second,
 		Label: "valkey-node-cluster", ConfigFile: s.clusterConfigPath(), Log: s.log,
 	}
 	if s.cfg.TLS.Cluster {
@@ -180,6 +181,17 @@ func (h *clusterHost) PromoteSelf() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.becomePrimary()
+}
+
+// DataAge implements clusterbus.DataAgeReporter: how long the link to the primary has been down.
+func (h *clusterHost) DataAge() time.Duration {
+	s := h.srv()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.isReplica() || s.repl.linkUp || s.repl.downSince.IsZero() {
+		return 0
+	}
+	return time.Since(s.repl.downSince)
 }
 
 // ReplOffset implements clusterbus.Host.

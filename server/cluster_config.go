@@ -52,9 +52,9 @@ func (s *Server) registerClusterDirectives() {
 		&config.Directive{Name: "cluster-allow-pubsubshard-when-down", Default: "yes", Value: config.Bool{P: &c.AllowPubsubshardDown}},
 		&config.Directive{Name: "cluster-preferred-endpoint-type", Default: "ip",
 			Value: config.Enum{P: &c.PreferredEndpointType, Options: []string{"ip", "hostname", "unknown-endpoint"}}},
-		// failover tuning: accepted at Valkey's defaults only until automatic failover exists
+		// replica migration to orphaned primaries does not exist yet: its barrier is accepted at the default only
 		&config.Directive{Name: "cluster-replica-validity-factor", Aliases: []string{"cluster-slave-validity-factor"}, Default: "10",
-			Value: onlyInt("cluster-replica-validity-factor", &c.ReplicaValidityFactor, 10)},
+			Flags: config.Immutable, Value: i64(&c.ReplicaValidityFactor, 0, math.MaxInt32)},
 		&config.Directive{Name: "cluster-replica-no-failover", Aliases: []string{"cluster-slave-no-failover"}, Default: "no",
 			Flags: config.Immutable, Value: config.Bool{P: &c.ReplicaNoFailover}},
 		&config.Directive{Name: "cluster-migration-barrier", Default: "1", Value: onlyInt("cluster-migration-barrier", &c.MigrationBarrier, 1)},
