@@ -1,49 +1,16 @@
 package clusterbus
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/valkey-node/valkey-node/server/keyspace"
+)
 
 // Argument lists given to State's command methods are the arguments after the subcommand name, e.g. for
 // "CLUSTER ADDSLOTS 1 2" the method gets ["1", "2"].
 
-// parseInt64 parses a decimal integer the way Valkey's string2ll does: an optional '-', no '+', no
-// spaces, no leading zeros, at most 20 characters, within int64.
-func parseInt64(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	digits := b
-	if neg {
-		digits = b[1:]
-	}
-	if len(digits) == 0 || digits[0] < '1' || digits[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (1<<64-1-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+// parseInt64 parses a decimal integer the way Valkey's string2ll does (one rule for the whole node).
+func parseInt64(b []byte) (int64, bool) { return keyspace.ParseInt(b) }
 
 // arityError is the command table's error for a wrong argument count of CLUSTER <sub>.
 func arityError(sub string) ReplyError {
