@@ -609,8 +609,28 @@ func lookupCommandName(name string) *Command {
 	return cmd.Subs[sub]
 }
 
+// visibleCommands lists the top-level commands of this node's mode by name.
+func (s *Server) visibleCommands() []*Command {
+	var out []*Command
+	for _, cmd := range sortedCommands() {
+		if s.commandAvailable(cmd) {
+			out = append(out, cmd)
+		}
+	}
+	return out
+}
+
+// lookupVisible is lookupCommandName limited to this node's mode.
+func (s *Server) lookupVisible(name string) *Command {
+	cmd := lookupCommandName(name)
+	if cmd == nil || !s.commandAvailable(cmd) {
+		return nil
+	}
+	return cmd
+}
+
 func commandCommand(c *Client, args [][]byte) {
-	all := sortedCommands()
+	all := c.srv.visibleCommands()
 	w := c.W()
 	w.Array(len(all))
 	for _, cmd := range all {
@@ -618,7 +638,7 @@ func commandCommand(c *Client, args [][]byte) {
 	}
 }
 
-func commandCountCommand(c *Client, args [][]byte) { c.W().Int(int64(len(commandTable))) }
+func commandCountCommand(c *Client, args [][]byte) { c.W().Int(int64(len(c.srv.visibleCommands()))) }
 
 func commandInfoCommand(c *Client, args [][]byte) {
 	if len(args) == 2 {
@@ -628,7 +648,7 @@ func commandInfoCommand(c *Client, args [][]byte) {
 	w := c.W()
 	w.Array(len(args) - 2)
 	for _, a := range args[2:] {
-		if cmd := lookupCommandName(string(a)); cmd != nil {
+		if cmd := c.srv.lookupVisible(string(a)); cmd != nil {
 			writeCommandInfo(w, cmd)
 		} else {
 			w.Null()
@@ -639,10 +659,10 @@ func commandInfoCommand(c *Client, args [][]byte) {
 func commandDocsCommand(c *Client, args [][]byte) {
 	var cmds []*Command
 	if len(args) == 2 {
-		cmds = sortedCommands()
+		cmds = c.srv.visibleCommands()
 	} else {
 		for _, a := range args[2:] {
-			if cmd := lookupCommandName(string(a)); cmd != nil {
+			if cmd := c.srv.lookupVisible(string(a)); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		}
@@ -695,7 +715,7 @@ func commandListCommand(c *Client, args [][]byte) {
 			walk(sub)
 		}
 	}
-	for _, cmd := range sortedCommands() {
+	for _, cmd := range c.srv.visibleCommands() {
 		walk(cmd)
 	}
 	c.W().StringArray(names)

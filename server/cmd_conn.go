@@ -154,7 +154,11 @@ func helloCommand(c *Client, args [][]byte) {
 	c.proto = proto
 	c.out.Proto = proto
 	w := c.W()
-	w.Map(7)
+	if s.mode != nil {
+		w.Map(6) // a sentinel has no role to report
+	} else {
+		w.Map(7)
+	}
 	w.BulkString("server")
 	w.BulkString("valkey")
 	w.BulkString("version")
@@ -165,17 +169,27 @@ func helloCommand(c *Client, args [][]byte) {
 	w.Int(int64(c.id))
 	w.BulkString("mode")
 	w.BulkString(s.serverMode())
-	w.BulkString("role")
-	if s.isReplica() {
-		w.BulkString("replica")
-	} else {
-		w.BulkString("master")
+	if s.mode == nil {
+		w.BulkString("role")
+		if s.isReplica() {
+			w.BulkString("replica")
+		} else {
+			w.BulkString("master")
+		}
 	}
 	w.BulkString("modules")
 	w.Array(0)
 }
 
-func (s *Server) serverMode() string { return "standalone" }
+func (s *Server) serverMode() string {
+	switch {
+	case s.mode != nil:
+		return s.mode.Name()
+	case s.cl != nil:
+		return "cluster"
+	}
+	return "standalone"
+}
 
 // validateClientName refuses names with spaces or newlines, as Valkey.
 func validateClientName(name []byte) string {

@@ -353,6 +353,10 @@ func (s *Server) unblockWaiters() {
 // ROLE
 func roleCommand(c *Client, args [][]byte) {
 	s := c.srv
+	if s.mode != nil {
+		s.mode.Role(c)
+		return
+	}
 	w := c.W()
 	if s.isReplica() {
 		st := s.repl.linkStatus()

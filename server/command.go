@@ -256,6 +256,11 @@ func (s *Server) execute(c *Client, args [][]byte) {
 	mode := c.replyMode
 	mark := c.out.Len()
 	cmd, container := lookupCommand(args)
+	if s.mode != nil || (cmd != nil && cmd.Name == modeCommandName) {
+		if cmd != nil && !s.commandAvailable(cmd) || container != nil && !s.commandAvailable(container) {
+			cmd, container = nil, nil
+		}
+	}
 	switch {
 	case container != nil:
 		s.stats.unknownCommands++

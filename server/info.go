@@ -42,6 +42,9 @@ var infoSections = []struct {
 	{"keyspace", true, (*Server).infoKeyspace},
 }
 
+// modeInfoSections are the node's sections a sentinel reports (it has no data, persistence or replication).
+var modeInfoSections = map[string]bool{"server": true, "clients": true, "cpu": true, "stats": true}
+
 // sectionTitles are the headers Valkey prints where they are not just the capitalised name.
 var sectionTitles = map[string]string{"cpu": "CPU", "tls": "TLS"}
 
@@ -241,12 +244,14 @@ func (s *Server) infoString(names [][]byte) string {
 		name := strings.ToLower(string(n))
 		switch name {
 		case "default":
+			want["*mode"] = true
 			for _, sec := range infoSections {
 				if sec.dflt {
 					want[sec.name] = true
 				}
 			}
 		case "all", "everything":
+			want["*mode"] = true
 			for _, sec := range infoSections {
 				want[sec.name] = true
 			}
@@ -257,7 +262,7 @@ func (s *Server) infoString(names [][]byte) string {
 	var b infoBuilder
 	n := 0
 	for _, sec := range infoSections {
-		if !want[sec.name] {
+		if !want[sec.name] || s.mode != nil && !modeInfoSections[sec.name] {
 			continue
 		}
 		if n > 0 {
@@ -270,6 +275,15 @@ func (s *Server) infoString(names [][]byte) string {
 		}
 		b.WriteString("# " + title + "\r\n")
 		sec.gen(s, &b)
+	}
+	if s.mode != nil {
+		title, body := s.mode.InfoSection()
+		if want[strings.ToLower(title)] || want["*mode"] {
+			if n > 0 {
+				b.WriteString("\r\n")
+			}
+			b.WriteString("# " + title + "\r\n" + body)
+		}
 	}
 	return b.String()
 }

@@ -194,6 +194,10 @@ func ssubscribeCommand(c *Client, args [][]byte)   { c.srv.subscribe(c, subShard
 func sunsubscribeCommand(c *Client, args [][]byte) { c.srv.unsubscribe(c, subShard, args[1:], true) }
 
 func publishCommand(c *Client, args [][]byte) {
+	if c.srv.mode != nil {
+		c.srv.mode.Publish(c, args[1], args[2])
+		return
+	}
 	c.W().Int(c.srv.publish(args[1], args[2], false))
 	c.forcePropagation() // replicas' subscribers get it too
 }

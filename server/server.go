@@ -83,6 +83,7 @@ type Server struct {
 	repl     replState           // replication: primary side and link (repl.go)
 	failover failoverState       // FAILOVER in progress (failover.go)
 	cl       *clusterbus.Cluster // the cluster bus, in cluster mode (cluster.go)
+	mode     Mode                // sentinel mode, or nil (mode.go)
 	// roleReplica mirrors "is a replica" for the log's role letter, read without the lock
 	roleReplica atomic.Bool
 
@@ -120,6 +121,8 @@ type Options struct {
 	}
 	// TLS, if set, is the process's certificate manager (shared with other roles); otherwise New makes one.
 	TLS *tlsmat.Manager
+	// Mode, if set, runs the node as a sentinel (mode.go).
+	Mode Mode
 }
 
 // New reads the configuration and prepares a node; it does not listen yet.
@@ -146,6 +149,10 @@ func New(opts Options) (*Server, error) {
 	s.acl = newACLState(s)
 	s.pubsub.init()
 	s.registerDirectives()
+	s.mode = opts.Mode
+	if s.mode != nil {
+		s.registerModeDirective()
+	}
 	if err := s.reg.SetDefaults(); err != nil {
 		return nil, err
 	}
@@ -157,6 +164,11 @@ func New(opts Options) (*Server, error) {
 	}
 	if err := s.checkStartup(); err != nil {
 		return nil, err
+	}
+	if s.mode != nil {
+		if err := s.checkModeStartup(opts.ConfigFile); err != nil {
+			return nil, err
+		}
 	}
 	level, err := logging.ParseLevel(s.cfg.LogLevel)
 	if err != nil {
@@ -220,8 +232,10 @@ func (s *Server) ShutdownRequested() <-chan struct{} { return s.shutdownReq }
 // Start opens the listeners, writes the pid file and starts the periodic tasks. Connections are served in
 // the background until Shutdown.
 func (s *Server) Start() error {
-	if err := s.loadOnStart(); err != nil {
-		return err
+	if s.mode == nil { // a sentinel has no data set
+		if err := s.loadOnStart(); err != nil {
+			return err
+		}
 	}
 	if s.cfg.Cluster.Enabled {
 		if err := s.openCluster(); err != nil {
