@@ -48,6 +48,8 @@ type DB struct {
 	expires *Dict[int64]
 	// hook, while set, is called before any change to a key through these methods (share.go)
 	hook func(db *DB, key []byte)
+	// slots, in cluster mode, indexes the keys by hash slot (slotindex.go)
+	slots *slotIndex
 }
 
 // NewDB returns an empty database.
@@ -98,7 +100,11 @@ func (db *DB) Set(key []byte, obj Object, keepTTL bool) *Object {
 		*old = obj
 		return old
 	}
-	p, _ := db.keys.Put(string(key), obj)
+	k := string(key)
+	p, _ := db.keys.Put(k, obj)
+	if db.slots != nil {
+		db.slots.add(k)
+	}
 	return p
 }
 
@@ -107,7 +113,11 @@ func (db *DB) Add(key []byte, obj Object) *Object {
 	if db.hook != nil {
 		db.hook(db, key)
 	}
-	p, _ := db.keys.Put(string(key), obj)
+	k := string(key)
+	p, isNew := db.keys.Put(k, obj)
+	if isNew && db.slots != nil {
+		db.slots.add(k)
+	}
 	return p
 }
 
@@ -144,6 +154,9 @@ func (db *DB) Delete(key []byte) bool {
 	if !db.keys.Delete(key) {
 		return false
 	}
+	if db.slots != nil {
+		db.slots.remove(key)
+	}
 	if db.expires.Len() > 0 {
 		db.expires.Delete(key)
 	}
@@ -156,6 +169,7 @@ func (db *DB) Flush() int {
 	// new tables rather than clearing the old ones: a snapshot or a lazy free may still walk those
 	db.keys = NewDict[Object]()
 	db.expires = NewDict[int64]()
+	db.resetSlots()
 	return n
 }
 
@@ -163,6 +177,15 @@ func (db *DB) Flush() int {
 func (db *DB) Swap(other *DB) {
 	db.keys, other.keys = other.keys, db.keys
 	db.expires, other.expires = other.expires, db.expires
+	// each index describes its table; a side without one gets one built for the table it receives
+	switch {
+	case db.slots != nil && other.slots != nil:
+		db.slots, other.slots = other.slots, db.slots
+	case db.slots != nil:
+		db.EnableSlotIndex(db.slots.slotOf)
+	case other.slots != nil:
+		other.EnableSlotIndex(other.slots.slotOf)
+	}
 }
 
 // Scan iterates the keys from cursor, see Dict.Scan.

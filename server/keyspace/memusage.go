@@ -223,6 +223,7 @@ func (d *Detached) Keys() int { return d.keys.Len() }
 func (db *DB) FlushDetached() *Detached {
 	d := &Detached{keys: db.keys, expires: db.expires}
 	db.keys, db.expires = NewDict[Object](), NewDict[int64]()
+	db.resetSlots()
 	return d
 }
 

@@ -104,5 +104,10 @@ func (db *DB) AddNew(key []byte, obj Object) (*Object, bool) {
 	if db.hook != nil {
 		db.hook(db, key)
 	}
-	return db.keys.Put(string(key), obj)
+	k := string(key)
+	p, isNew := db.keys.Put(k, obj)
+	if isNew && db.slots != nil {
+		db.slots.add(k)
+	}
+	return p, isNew
 }
