@@ -25,7 +25,7 @@ BENCH_ARGS  ?=
 # make bench-types (see scripts/bench-types.sh): requests per test
 BENCH_TYPES_REQUESTS ?= 200000
 
-.PHONY: all help build run test lint fmt-check fuzz bench bench-types bench-persist bench-repl replicas cluster readme clean
+.PHONY: all help build run test lint fmt-check fuzz bench bench-types bench-persist bench-repl replicas cluster sentinels readme clean
 
 all: build
 
@@ -50,6 +50,9 @@ help:
 	@echo "              redis-cli --cluster create, REPLICAS (1) replicas per primary; prints the redis-cli -c line"
 	@echo "              (CLUSTER_PORT=30000: nodes on +1..+NODES, CLUSTER_DIR=bin/cluster, NO_TLS=1, CERTS=);"
 	@echo "              scripts/create-cluster status|watch|stop|clean to see, follow, stop or remove them"
+	@echo "make sentinels  start a TLS primary, two TLS replicas and three TLS sentinels watching them on loopback"
+	@echo "              in the background, print the redis-cli lines (TRIO_PORT=7200, SENTINEL_PORT=27200,"
+	@echo "              TRIO_DIR=bin/sentinel-trio, CERTS=); scripts/sentinel-trio failover|status|stop|clean"
 	@echo "make readme   regenerate the directive and command tables in README.md"
 	@echo "make clean    remove bin/ (builds and benchmark output)"
 
@@ -113,6 +116,10 @@ replicas: build
 cluster: build
 	@BIN=$(BIN) CERTS=$(CERTS) scripts/create-cluster $(if $(NO_TLS),--no-tls) start
 	@BIN=$(BIN) CERTS=$(CERTS) scripts/create-cluster create
+
+# TRIO_PORT, SENTINEL_PORT, TRIO_DIR, MASTER_NAME... reach the script from the command line or the environment
+sentinels: build
+	@BIN=$(BIN) CERTS=$(CERTS) scripts/sentinel-trio start
 
 readme:
 	$(GO) test -count=1 -run '^TestREADMETables$$' ./cmd/valkey-node -args -update-readme

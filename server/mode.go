@@ -63,7 +63,11 @@ func (v modeDirective) Set(args []string) error {
 	}
 	return v.m.SetDirective(args)
 }
-func (v modeDirective) Get() string           { return "" }
+
+// Get is the mode's lines: a non-empty value makes CONFIG REWRITE append them to a file that had no
+// "sentinel" line yet (a new sentinel.conf gets its generated myid on the first start).
+func (v modeDirective) Get() string { return strings.Join(v.m.DirectiveLines(), "\n") }
+
 func (v modeDirective) ConfigLines() []string { return v.m.DirectiveLines() }
 func (v modeDirective) Reset()                {}
 

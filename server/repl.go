@@ -81,12 +81,15 @@ func (s *Server) primaryConfig() replication.PrimaryConfig {
 // initReplication creates the primary side and, with replicaof set, the link. Called by Start.
 func (s *Server) initReplication() {
 	s.repl.primary = replication.NewPrimary(s.primaryConfig(), (*replHost)(s), s.log)
+	// A replica's history is its primary's: the primary's stream reaches sub-replicas as it arrives
+	// (the link proxies it), and what the replica runs for its own clients (a sentinel's PUBLISH, writes
+	// with replica-read-only no) never enters its backlog or moves its offset, as in Valkey.
 	s.repl.feed = s.addFeed("replication", func(p []byte) {
-		if !s.repl.applying {
+		if !s.repl.applying && !s.isReplica() {
 			s.repl.primary.Feed(p)
 		}
 	})
-	s.repl.feed.wants = s.repl.primary.Wanted
+	s.repl.feed.wants = func() bool { return !s.isReplica() && s.repl.primary.Wanted() }
 	if hp := s.cfg.Repl.ReplicaOf; hp != "" {
 		resume := len(s.persist.loadedReplID) == 40 && s.persist.loadedReplOffset >= 0
 		if resume {

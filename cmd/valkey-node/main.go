@@ -56,7 +56,7 @@ func newApp(stdout, stderr io.Writer, exitCode *int) *cli.App {
 		SkipFlagParsing: true,
 		Writer:          stdout,
 		ErrWriter:       stderr,
-		Commands:        []*cli.Command{genCertsCommand(), checkTLSCommand()},
+		Commands:        []*cli.Command{genCertsCommand(), checkTLSCommand(), sentinelCommand(exitCode)},
 		Action: func(ctx *cli.Context) error {
 			args := ctx.Args().Slice()
 			for _, a := range args {
@@ -65,6 +65,9 @@ func newApp(stdout, stderr io.Writer, exitCode *int) *cli.App {
 					return cli.ShowAppHelp(ctx)
 				case "--version", "-v":
 					fmt.Fprintln(stdout, versionLine())
+					return nil
+				case "--sentinel": // valkey-server's form: valkey-node /path/sentinel.conf --sentinel
+					*exitCode = serveSentinel(withoutArg(args, "--sentinel"), stderr)
 					return nil
 				}
 			}
