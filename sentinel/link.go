@@ -153,15 +153,18 @@ func (s *Sentinel) clientName(kind string) string {
 }
 
 // authFor returns the credentials of an instance: auth-user/auth-pass of the primary for primaries and
-// replicas, sentinel-user/sentinel-pass for other sentinels.
+// replicas, sentinel-user/sentinel-pass for other sentinels — or, without sentinel-pass, this sentinel's
+// own requirepass, as Valkey does: sentinels of one deployment usually share a password.
 func (s *Sentinel) authFor(in *Instance) (user, pass string, ok bool) {
 	switch {
 	case in.IsMaster():
 		return in.AuthUser, in.AuthPass, in.AuthPass != ""
 	case in.IsSlave() && in.Master != nil:
 		return in.Master.AuthUser, in.Master.AuthPass, in.Master.AuthPass != ""
+	case in.IsSentinel() && s.sentinelPass != "":
+		return s.sentinelUser, s.sentinelPass, true
 	case in.IsSentinel():
-		return s.sentinelUser, s.sentinelPass, s.sentinelPass != ""
+		return "", s.requirePass, s.requirePass != ""
 	}
 	return "", "", false
 }

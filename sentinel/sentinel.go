@@ -59,6 +59,8 @@ type Sentinel struct {
 	denyScriptsReconfig bool
 	sentinelUser        string
 	sentinelPass        string
+	// requirePass is the sentinel's own requirepass, used towards other sentinels without sentinel-pass
+	requirePass string
 
 	timing Timing
 
@@ -104,6 +106,9 @@ func (s *Sentinel) Attach(srv *server.Server) {
 // A sentinel without a myid gets one, and the configuration is written at once so it survives a crash,
 // as Valkey does.
 func (s *Sentinel) Start() error {
+	// the server's values are read before taking s.mu: the lock order is server lock → s.mu, and
+	// clients may already be running SENTINEL commands
+	listenPort, tlsLinks, requirePass := s.srv.ListenPort(), s.srv.TLSReplication(), s.srv.RequirePass()
 	s.mu.Lock()
 	newID := false
 	if s.myID == "" {
@@ -112,9 +117,10 @@ func (s *Sentinel) Start() error {
 	}
 	s.myPort = s.announcePort
 	if s.myPort == 0 {
-		s.myPort = s.srv.ListenPort()
+		s.myPort = listenPort
 	}
-	s.tlsLinks = s.srv.TLSReplication()
+	s.tlsLinks = tlsLinks
+	s.requirePass = requirePass
 	s.previousTick = time.Now()
 	s.started = true
 	s.mu.Unlock()

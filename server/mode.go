@@ -139,6 +139,13 @@ func (s *Server) TLSReplication() bool {
 	return s.cfg.TLS.Replication
 }
 
+// RequirePass is the requirepass directive ("" when unset).
+func (s *Server) RequirePass() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.RequirePass
+}
+
 // RunID is the node's run_id.
 func (s *Server) RunID() string { return s.runID }
 
