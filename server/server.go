@@ -180,6 +180,9 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.sink.Role = func() byte {
+		if s.mode != nil {
+			return 'X' // Valkey's letter for a sentinel
+		}
 		if s.roleReplica.Load() {
 			return 'S'
 		}
