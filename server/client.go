@@ -176,6 +176,7 @@ func (c *Client) serve() {
 		s.mu.Unlock()
 	}()
 	batch := make([][][]byte, 0, 16)
+	resumed := false // a blocking command just ended: the buffer may hold input read meanwhile
 	s.mu.Lock()
 	c.syncLimits()
 	s.mu.Unlock()
@@ -214,6 +215,9 @@ func (c *Client) serve() {
 					if err := c.waitUnblocked(b); err != nil {
 						return
 					}
+					// input that arrived while the client waited is already buffered: parse it
+					// before waiting for more, or a command sent after the reply stalls forever
+					resumed = true
 					s.mu.Lock()
 					c.outMu.Lock()
 					batch, i = rest, -1
@@ -252,6 +256,10 @@ func (c *Client) serve() {
 		}
 		if err := c.flush(); err != nil {
 			return
+		}
+		if resumed {
+			resumed = false
+			continue
 		}
 		if err := c.waitInput(); err != nil {
 			return
