@@ -113,7 +113,13 @@ func (s *Sentinel) askMasterStateLocked(m *Instance, now time.Time, forced bool)
 		}
 		si := si
 		c := l.cmd
-		err := s.sendLocked(si, func(r *reply) { s.masterDownReplyLocked(si, r) },
+		asked := m.Addr
+		err := s.sendLocked(si, func(r *reply) {
+			if m.Addr != asked {
+				return // the primary moved (a failover) while the question was in flight
+			}
+			s.masterDownReplyLocked(si, r)
+		},
 			"SENTINEL", "is-master-down-by-addr", m.Addr.Host, strconv.Itoa(m.Addr.Port),
 			strconv.FormatUint(s.currentEpoch, 10), runID)
 		if err == nil {

@@ -154,6 +154,16 @@ func (s *Sentinel) resetMasterLocked(m *Instance, keepSentinels bool) {
 		m.Sentinels = map[string]*Instance{}
 	}
 	s.closeConnsLocked(m)
+	if m.link != nil {
+		// the primary may be at a new address: connect at once rather than after the reconnect
+		// throttle, or a short down-after expires before the first PING is even sent
+		m.link.lastReconnect = time.Time{}
+	}
+	for _, si := range m.Sentinels {
+		// their "primary is down" answers were about the old primary
+		si.Flags &^= FlagMasterDown
+		si.LastMasterDownReply = time.Time{}
+	}
 	m.Flags &= FlagMaster
 	m.Leader = ""
 	m.FailoverState = FailoverNone
