@@ -280,6 +280,8 @@ func (c *Cluster) processLocked(t msgType, sender string, p []byte, now int64, f
 		c.handleAuthAckLocked(sender, binary.BigEndian.Uint64(p))
 	case msgMFStart, msgMFOffset, msgMFAuthReq:
 		return c.processManualLocked(t, sender, p, now, fx)
+	case msgForget:
+		return c.handleForgetLocked(sender, p, now, fx)
 	}
 	return nil
 }

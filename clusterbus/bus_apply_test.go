@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/memberlist"
 	"github.com/rs/zerolog"
@@ -36,7 +38,9 @@ func clBare(t *testing.T) *Cluster {
 		st: st, file: file, log: zerolog.Nop(), nt: 1000,
 		recs: make(map[string]storedRecord), lastAlive: make(map[string]int64), meets: make(map[uint64]int64),
 		queue: &memberlist.TransmitLimitedQueue{NumNodes: func() int { return 3 }, RetransmitMult: 4},
+		tm:    timingsFor(time.Second),
 	}
+	c.live.Store(&c.tm)
 	c.publishSelfLocked(true)
 	return c
 }
@@ -297,8 +301,14 @@ func TestBusFailoverVote(t *testing.T) {
 		t.Fatal("voted while the primary is not FAIL")
 	}
 	c.st.MarkFailed(c.st.Lookup(clID(2)), nowMS())
-	if n := votes(c.deliver(msgAuthRequest, clID(3), req(3, 3, 4).encode(nil))); n != 1 || c.st.LastVoteEpoch != 4 {
+	var n int
+	_, _, syncs := c.saveDelta(func() { n = votes(c.deliver(msgAuthRequest, clID(3), req(3, 3, 4).encode(nil))) })
+	if n != 1 || c.st.LastVoteEpoch != 4 {
 		t.Fatalf("no vote for epoch 4 (votes %d, last vote epoch %d)", n, c.st.LastVoteEpoch)
+	}
+	// The vote reached the disk before the ack was handed on for sending.
+	if conf := readConf(t, c); syncs != 1 || !strings.Contains(conf, "lastVoteEpoch 4") {
+		t.Fatalf("the vote was not fsynced before its ack (%d fsyncs):\n%s", syncs, conf)
 	}
 	if n := votes(c.deliver(msgAuthRequest, clID(4), req(4, 2, 4).encode(nil))); n != 0 {
 		t.Fatal("two votes in one epoch")

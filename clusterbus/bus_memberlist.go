@@ -31,10 +31,12 @@ import (
 //
 // so a node that stops answering is declared dead about 0.8 × NT after its first missed probe, which
 // comes within n × ProbeInterval: about NT in all for clusters up to ten nodes, more in larger ones
-// (log10(n)), as memberlist needs to keep false positives rare. A member declared dead (or gone) is
-// PFAIL here at once; a node known from nodes.conf or gossip that never showed up in memberlist is PFAIL
-// once NT has passed without it. PFAIL to FAIL then follows Valkey: failure reports from a majority of
-// the slot-serving primaries within 2 × NT.
+// (log10(n)), as memberlist needs to keep false positives rare. PFAIL does not wait for that: a node
+// memberlist has not shown alive and unsuspected for NT is PFAIL (the cron's rule, which follows NT
+// when CONFIG SET changes it while memberlist keeps the timings it started with), and so is a node
+// known from nodes.conf or gossip that never showed up in memberlist once NT has passed without it.
+// PFAIL to FAIL then follows Valkey: failure reports from a majority of the slot-serving primaries
+// within 2 × NT.
 type busTimings struct {
 	Tick             time.Duration // the cluster cron period (Valkey: 100 ms)
 	ProbeInterval    time.Duration
@@ -205,8 +207,7 @@ func (c *Cluster) memberEvent(n *memberlist.Node, alive bool) {
 
 // memberStatus is the member table seen by node id.
 type memberStatus struct {
-	alive bool // some member carrying this id is alive
-	gone  bool // a member carrying this id was declared dead or left
+	alive bool // some member carrying this id is alive and not suspected
 }
 
 // memberSnapshot is memberlist's view by node id. A member memberlist suspects counts as not (yet) alive:
@@ -229,11 +230,8 @@ func (c *Cluster) memberSnapshot() map[string]memberStatus {
 	out := make(map[string]memberStatus, len(c.members))
 	for name, m := range c.members {
 		st := out[m.id]
-		switch {
-		case m.alive && !suspect[name]:
+		if m.alive && !suspect[name] {
 			st.alive = true
-		case !m.alive:
-			st.gone = true
 		}
 		out[m.id] = st
 	}

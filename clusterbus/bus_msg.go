@@ -30,10 +30,11 @@ const (
 	msgMFStart                        // manual failover: a replica asks its primary to pause (MFSTART)
 	msgMFOffset                       // manual failover: the paused primary's offset (PING flagged PAUSED)
 	msgMFAuthReq                      // a manual failover's vote request (FORCEACK): the candidate's record
+	msgForget                         // CLUSTER FORGET: id, then the ban's remaining ms (Valkey: forgotten-node extension)
 )
 
 // msgLast is the highest message type.
-const msgLast = msgMFAuthReq
+const msgLast = msgForget
 
 const envelopeLen = 1 + IDLen
 
@@ -52,7 +53,7 @@ func (t msgType) valkeyMsgType() int {
 		return MsgFailoverAuthRequest
 	case msgMFStart:
 		return MsgMFStart
-	case msgMFOffset:
+	case msgMFOffset, msgForget:
 		return MsgPing
 	case msgAuthAck:
 		return MsgFailoverAuthAck

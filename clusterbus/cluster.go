@@ -1,7 +1,6 @@
 package clusterbus
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -105,10 +104,11 @@ type Cluster struct {
 	cfg  ClusterConfig
 	host Host
 	log  zerolog.Logger
-	tm   busTimings
-	nt   int64 // node timeout in ms
+	tm   busTimings                 // as memberlist was started with (its failure detector keeps them)
+	live atomic.Pointer[busTimings] // this package's own periods, following SetNodeTimeout
 
 	mu     sync.Mutex // guards everything below up to the memberlist fields
+	nt     int64      // node timeout in ms (cluster-node-timeout, SetNodeTimeout)
 	closed bool
 	st     *State
 	file   *ConfigFile
@@ -122,6 +122,13 @@ type Cluster struct {
 	meets         map[uint64]int64 // nonces of MEETs in flight -> ms until which a reply is accepted
 	fo            failover
 	lastHeartbeat int64
+	// dirty: the state changed in a way nodes.conf records but that need not reach the disk at once
+	// (a node learnt, a FAIL agreed): the next cron tick writes it, one save for every change of the
+	// tick, as Valkey saves once per event loop iteration.
+	dirty bool
+	// orphanedSince and migrationRefused are the replica migration's memory (cluster_migration.go).
+	orphanedSince    map[string]int64
+	migrationRefused string
 
 	tr         *Transport
 	ml         *memberlist.Memberlist
@@ -182,6 +189,7 @@ func Open(cfg ClusterConfig, host Host) (*Cluster, error) {
 		kick:      make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 	}
+	c.live.Store(&c.tm)
 	c.hostW.init()
 	c.sendW.init()
 	if err := c.openState(); err != nil {
@@ -197,7 +205,7 @@ func Open(cfg ClusterConfig, host Host) (*Cluster, error) {
 		c.lastAlive[n.ID] = now
 	}
 	c.publishSelfLocked(true)
-	err := c.file.Save(c.st, true)
+	err := c.saveLocked(true)
 	me := c.st.Myself()
 	c.log.Info().Str("node_id", me.ID).Str("ip", me.IP).Int("bus_port", me.BusPort).
 		Int("nodes", c.st.NumNodes()).Msg("Cluster bus started")
@@ -309,7 +317,7 @@ func (c *Cluster) Close() error {
 		}
 		c.wg.Wait()
 		c.mu.Lock()
-		if err := c.file.Save(c.st, true); err != nil {
+		if err := c.saveLocked(true); err != nil {
 			errs = append(errs, fmt.Errorf("clusterbus: save cluster config: %w", err))
 		}
 		if err := c.file.Close(); err != nil {
@@ -322,21 +330,31 @@ func (c *Cluster) Close() error {
 }
 
 // Do runs fn on the state under the Cluster's lock, then saves nodes.conf if fn changed the
-// configuration, and broadcasts this node's record if fn changed what it says about itself (slots,
-// epochs, role, ids). fn's error is returned as is (ReplyErrors reach the client unchanged); a failed
-// save is returned wrapped when fn succeeded.
+// configuration through State's methods, and broadcasts this node's record if fn changed what it says
+// about itself (slots, epochs, role, ids). The save happens before Do returns, so before the command's
+// reply, as Valkey saves before it writes replies: with fsync when the change must survive a crash
+// (epochs, SETSLOT NODE, RESET: see State.needSync), without otherwise. fn's error is returned as is
+// (ReplyErrors reach the client unchanged); a failed save is returned wrapped when fn succeeded.
 func (c *Cluster) Do(fn func(st *State) error) error {
+	return c.do(func(st *State, _ *effects) error { return fn(st) })
+}
+
+// do is Do for the operations of this package that also queue effects of their own.
+func (c *Cluster) do(fn func(st *State, fx *effects) error) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return ErrClusterClosed
 	}
-	before := c.st.EncodeNodesConf()
+	gen, epoch, vote := c.st.gen, c.st.CurrentEpoch, c.st.LastVoteEpoch
 	myID := c.st.Myself().ID
-	err := fn(c.st)
 	var fx effects
-	if !bytes.Equal(before, c.st.EncodeNodesConf()) {
-		fx.save, fx.updateState = true, true
+	err := fn(c.st, &fx)
+	if c.st.gen != gen || c.st.CurrentEpoch != epoch || c.st.LastVoteEpoch != vote {
+		fx.save, fx.flush, fx.updateState = true, true, true
+	}
+	if c.st.CurrentEpoch != epoch || c.st.LastVoteEpoch != vote {
+		fx.sync = true
 	}
 	me := c.st.Myself()
 	if me.ID != myID {
@@ -386,11 +404,15 @@ func (c *Cluster) BusPort() int { return c.tr.Port() }
 // effects collects, during one locked section, what must follow it: the save and broadcasts happen at
 // its end still under the lock (finishLocked), the Host calls and direct sends after it (dispatch).
 type effects struct {
-	save, updateState bool
-	broadcastSelf     bool     // publish this node's record even if only its offset changed
-	fails             []string // nodes to broadcast a FAIL about
-	relays            []relay  // records to pass on
-	sends             []outMsg // messages for one node each
+	// save: nodes.conf must record a change, at the latest on the next cron tick; sync: now, fsynced,
+	// before the sends (a vote, a new epoch); flush: now, without fsync, if anything is owed.
+	save, sync, flush bool
+	updateState       bool
+	broadcastSelf     bool        // publish this node's record even if only its offset changed
+	fails             []string    // nodes to broadcast a FAIL about
+	forgets           []forgotten // nodes to tell the others to forget (CLUSTER FORGET)
+	relays            []relay     // records to pass on
+	sends             []outMsg    // messages for one node each
 	replicate         *hostAddr
 	promote           bool
 	lostSlots         []int
@@ -432,15 +454,48 @@ func (c *Cluster) finishLocked(fx *effects, now int64) error {
 	for _, id := range fx.fails {
 		c.queue.QueueBroadcast(&busBroadcast{name: "fail:" + id, msg: failMsg(me, id)})
 	}
+	for _, f := range fx.forgets {
+		c.queue.QueueBroadcast(&busBroadcast{name: "forget:" + f.id, msg: forgetMsg(me, f.id, f.ttl)})
+	}
 	for _, r := range fx.relays {
 		c.queue.QueueBroadcast(&busBroadcast{name: "rec:" + r.author, msg: recordMsg(msgRecord, me, r.raw)})
 	}
-	if !fx.save {
-		return nil
+	if fx.save {
+		c.dirty = true
 	}
-	if err := c.file.Save(c.st, true); err != nil {
+	if c.st.takeSync() {
+		fx.sync = true
+	}
+	switch {
+	case fx.sync:
+		return c.saveLocked(true)
+	case fx.flush && c.dirty:
+		return c.saveLocked(false)
+	}
+	return nil
+}
+
+// saveLocked writes nodes.conf (encoded once) and, with sync, fsyncs it. A failed save is logged and
+// stays owed: the next tick tries again.
+func (c *Cluster) saveLocked(sync bool) error {
+	c.dirty = true
+	if err := c.file.Save(c.st, sync); err != nil {
 		c.log.Error().Err(err).Msg("Cannot update the cluster configuration file")
 		return err
+	}
+	c.dirty = false
+	return nil
+}
+
+// SaveConfig is CLUSTER SAVECONFIG: nodes.conf is written and fsynced now, changed or not.
+func (c *Cluster) SaveConfig() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClusterClosed
+	}
+	if err := c.saveLocked(true); err != nil {
+		return fmt.Errorf("clusterbus: save cluster config: %w", err)
 	}
 	return nil
 }

@@ -13,7 +13,8 @@ import (
 
 func (c *Cluster) cronLoop() {
 	defer c.wg.Done()
-	t := time.NewTicker(c.tm.Tick)
+	period := c.live.Load().Tick
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
@@ -21,6 +22,10 @@ func (c *Cluster) cronLoop() {
 			return
 		case <-t.C:
 		case <-c.kick:
+		}
+		if p := c.live.Load().Tick; p != period { // cluster-node-timeout changed
+			period = p
+			t.Reset(p)
 		}
 		c.cron()
 	}
@@ -55,10 +60,11 @@ func (c *Cluster) cron() {
 		}
 	}
 	c.failoverLocked(now, &fx)
+	c.migrateReplicaLocked(now, &fx)
 	// Every heartbeat period, a node whose replication offset moved re-sends its record (replicas
 	// rank themselves by their offsets in elections), and so does a node reporting failures, so that
 	// the reports stay fresh (they are valid for 2 × node-timeout). Other changes go out at once.
-	if now-c.lastHeartbeat >= c.tm.Heartbeat.Milliseconds() &&
+	if now-c.lastHeartbeat >= c.live.Load().Heartbeat.Milliseconds() &&
 		(c.self.ReplOffset != offset || len(c.failingLocked()) > 0) {
 		fx.broadcastSelf = true
 	}
@@ -66,14 +72,17 @@ func (c *Cluster) cron() {
 		c.lastHeartbeat = now
 	}
 	fx.updateState = true
-	_ = c.finishLocked(&fx, now) // a failed save is logged; the next change saves again
+	fx.flush = true              // the changes of this tick, saved once
+	_ = c.finishLocked(&fx, now) // a failed save is logged; the next tick tries again
 	c.mu.Unlock()
 	c.dispatch(&fx)
 }
 
-// detectLocked applies memberlist's view of n. Alive (a suspect included: it may still refute) clears
-// PFAIL, and FAIL when Valkey's rules allow. A member declared dead, or a node memberlist has not shown
-// alive for node-timeout, is PFAIL. A PFAIL node turns FAIL when failure reports agree.
+// detectLocked applies memberlist's view of n. Alive clears PFAIL, and FAIL when Valkey's rules allow.
+// A node memberlist has not shown alive and unsuspected for node-timeout is PFAIL, as a node that has
+// not answered Valkey's pings for node-timeout (memberlist declares a member dead later than that, on
+// the timings it started with: the node timeout as it is now decides). A PFAIL node turns FAIL when
+// failure reports agree.
 func (c *Cluster) detectLocked(n *Node, ms memberStatus, now int64, fx *effects) {
 	st := c.st
 	if ms.alive {
@@ -96,7 +105,7 @@ func (c *Cluster) detectLocked(n *Node, ms memberStatus, now int64, fx *effects)
 		last = now
 		c.lastAlive[n.ID] = now
 	}
-	if (ms.gone || now-last > c.nt) && st.MarkPFail(n) {
+	if now-last > c.nt && st.MarkPFail(n) {
 		c.log.Debug().Str("node", n.ID).Msg("*** NODE " + n.ID + " possibly failing")
 		fx.updateState = true
 	}
@@ -110,9 +119,14 @@ func (c *Cluster) detectLocked(n *Node, ms memberStatus, now int64, fx *effects)
 // reconnecting to every node it knows.
 func (c *Cluster) reconnectLoop() {
 	defer c.wg.Done()
-	t := time.NewTicker(c.tm.Reconnect)
+	period := c.live.Load().Reconnect
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
+		if p := c.live.Load().Reconnect; p != period { // cluster-node-timeout changed
+			period = p
+			t.Reset(p)
+		}
 		if addrs := c.reconnectTargets(); len(addrs) > 0 {
 			if n, err := c.ml.Join(addrs); err != nil || n < len(addrs) {
 				c.log.Trace().Err(err).Int("reached", n).Strs("nodes", addrs).Msg("Cluster bus: reconnecting to known nodes")

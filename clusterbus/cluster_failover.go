@@ -12,8 +12,8 @@ import (
 // a majority of the slot-serving primaries takes its primary's slots under the new epoch, becomes a
 // primary and tells everybody, whose slot claims rules then do the rest (the other replicas follow it,
 // the old primary turns replica when it comes back). A manual failover (cluster_manual.go) holds the
-// same election at once, without waiting for a FAIL. The replica-validity-factor data age check is not
-// implemented yet.
+// same election at once, without waiting for a FAIL. A replica whose data is too old
+// (cluster-replica-validity-factor, dataFreshLocked) does not start an automatic election.
 
 // failover is the election state: the candidate's side and the voter's memory.
 type failover struct {
@@ -131,7 +131,7 @@ func (c *Cluster) failoverLocked(now int64, fx *effects) {
 				fx.sends = append(fx.sends, outMsg{n.IP, n.BusPort, msg})
 			}
 		}
-		fx.save = true
+		fx.sync = true // the epoch asked for is on disk before any request leaves
 		return
 	}
 	quorum := c.votingPrimariesLocked()/2 + 1
@@ -159,7 +159,7 @@ func (c *Cluster) promoteLocked(epoch uint64, fx *effects) {
 	}
 	c.fo.reset()
 	c.resetManualLocked()
-	fx.promote, fx.save, fx.updateState = true, true, true
+	fx.promote, fx.sync, fx.updateState = true, true, true
 	// Gossip spreads the new record; every node is also told at once (Valkey broadcasts a PONG).
 	c.publishSelfLocked(true)
 	msg := recordMsg(msgRecord, me.ID, c.selfRaw)
@@ -229,7 +229,7 @@ func (c *Cluster) voteLocked(r *nodeRecord, raw []byte, now int64, manual bool, 
 		c.fo.votedFor = make(map[string]int64)
 	}
 	c.fo.votedFor[p.ID] = now
-	fx.save = true
+	fx.sync = true // the vote is on disk before the ack leaves: a restart cannot vote twice in the epoch
 	fx.sends = append(fx.sends, outMsg{n.IP, n.BusPort, authAckMsg(me.ID, st.CurrentEpoch)})
 	c.log.Info().Str("node", r.ID).Uint64("epoch", st.CurrentEpoch).
 		Msg("Failover auth granted to " + r.ID + " for epoch " + strconv.FormatUint(st.CurrentEpoch, 10))

@@ -13,9 +13,11 @@ import (
 // meetRetry is the pause between two attempts of one MEET.
 const meetRetry = 100 * time.Millisecond
 
-// handshakeTimeout is how long a MEET keeps trying: Valkey's handshake timeout, node-timeout but at
-// least one second.
-func (c *Cluster) handshakeTimeout() time.Duration { return max(c.cfg.NodeTimeout, time.Second) }
+// handshakeTimeoutLocked is how long a MEET keeps trying: Valkey's handshake timeout, node-timeout but
+// at least one second.
+func (c *Cluster) handshakeTimeoutLocked() time.Duration {
+	return max(time.Duration(c.nt)*time.Millisecond, time.Second)
+}
 
 // Meet is CLUSTER MEET ip port [cport]: join the node whose bus listens on ip:busPort (busPort 0 =
 // port+10000). Like Valkey's, it returns at once and the handshake goes on in the background: this node
@@ -40,18 +42,18 @@ func (c *Cluster) Meet(ip string, port, busPort int) error {
 		c.mu.Unlock()
 		return ErrClusterClosed
 	}
-	c.meets[nonce] = nowMS() + (c.handshakeTimeout() + c.tm.TCPTimeout).Milliseconds()
+	hs := c.handshakeTimeoutLocked()
+	c.meets[nonce] = nowMS() + (hs + c.tm.TCPTimeout).Milliseconds()
 	c.wg.Add(1)
 	c.mu.Unlock()
-	go c.meet(addr, busPort, nonce)
+	go c.meet(addr, busPort, nonce, time.Now().Add(hs))
 	return nil
 }
 
-// meet runs one MEET until it is delivered, the handshake times out, or the bus closes.
-func (c *Cluster) meet(ip net.IP, busPort int, nonce uint64) {
+// meet runs one MEET until it is delivered, the handshake times out (deadline), or the bus closes.
+func (c *Cluster) meet(ip net.IP, busPort int, nonce uint64, deadline time.Time) {
 	defer c.wg.Done()
 	addr := net.JoinHostPort(ip.String(), strconv.Itoa(busPort))
-	deadline := time.Now().Add(c.handshakeTimeout())
 	for {
 		err := c.meetOnce(addr, ip, busPort, nonce)
 		if err == nil {
@@ -106,7 +108,12 @@ func (c *Cluster) handleMeetLocked(t msgType, sender string, known bool, nonce u
 	if len(recs) == 0 || recs[0].rec.ID != sender {
 		return errors.New("clusterbus: MEET without its sender's record")
 	}
-	if st.IsBlacklisted(sender, now) {
+	if ttl, banned := st.BlacklistTTL(sender, now); banned {
+		if t == msgMeet {
+			c.log.Info().Str("node", sender).Int64("ban_left_ms", ttl).
+				Msg("MEET from node " + sender + " ignored: it was forgotten (CLUSTER FORGET), " +
+					strconv.FormatInt((ttl+999)/1000, 10) + " s of the ban left")
+		}
 		return nil
 	}
 	first := recs[0]

@@ -12,6 +12,7 @@ import (
 
 // EncodeNodesConf renders the state as nodes.conf, nodes sorted by id.
 func (s *State) EncodeNodesConf() []byte {
+	s.encodes++
 	var b []byte
 	for _, n := range s.Nodes() {
 		if n.InHandshake() {
@@ -365,6 +366,9 @@ func (l *confLoader) finish() (*State, error) {
 		p := n.primary
 		if p == nil {
 			continue
+		}
+		if p.IsPrimary() {
+			p.Flags |= FlagMigrateTo // a primary that has (had) replicas may get a migrated one when orphaned
 		}
 		switch {
 		case !l.hasShard[n]:

@@ -20,6 +20,9 @@ type ConfigFile struct {
 	path string
 	lock *os.File // open on the current nodes.conf inode, holding the flock
 	seq  atomic.Uint64
+	// writes and syncs count the saves and the fsynced ones among them (tests and benchmarks read
+	// them to check that changes are coalesced).
+	writes, syncs atomic.Uint64
 }
 
 // ErrConfigLocked matches (errors.Is) OpenConfigFile's error when another process holds the lock.
@@ -138,7 +141,9 @@ func (c *ConfigFile) Save(st *State, sync bool) (err error) {
 	old := c.lock
 	c.lock = f
 	_ = old.Close()
+	c.writes.Add(1)
 	if sync {
+		c.syncs.Add(1)
 		if err = syncDir(filepath.Dir(c.path)); err != nil {
 			return fmt.Errorf("save cluster config: fsync directory: %w", err)
 		}

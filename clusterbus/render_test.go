@@ -27,7 +27,7 @@ const (
 //	id4 replica of id1, offset 100
 //	id5 replica of id2, FAIL, nofailover
 //	id6 handshake
-func renderCluster(t *testing.T) *State {
+func renderCluster(t testing.TB) *State {
 	s := testState(t)
 	me := s.Myself()
 	me.ConfigEpoch = 1

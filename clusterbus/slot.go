@@ -105,19 +105,29 @@ func (b *SlotBitmap) Count() int {
 // SlotRange is an inclusive range of slots.
 type SlotRange struct{ Start, End int }
 
-// Ranges lists the set as ascending, maximal ranges of consecutive slots.
+// Ranges lists the set as ascending, maximal ranges of consecutive slots. Whole bytes that neither
+// start nor end a range are skipped: nodes.conf, CLUSTER NODES and every bus record list the ranges of
+// each node, and bitmaps are mostly long runs.
 func (b *SlotBitmap) Ranges() []SlotRange {
 	var out []SlotRange
 	start := -1
-	for s := 0; s <= NumSlots; s++ {
-		in := s < NumSlots && b.Has(s)
-		switch {
-		case in && start < 0:
-			start = s
-		case !in && start >= 0:
-			out = append(out, SlotRange{start, s - 1})
-			start = -1
+	for i, c := range b {
+		if (start < 0 && c == 0) || (start >= 0 && c == 0xff) {
+			continue
 		}
+		for bit := range 8 {
+			in := c&(1<<bit) != 0
+			switch {
+			case in && start < 0:
+				start = i*8 + bit
+			case !in && start >= 0:
+				out = append(out, SlotRange{start, i*8 + bit - 1})
+				start = -1
+			}
+		}
+	}
+	if start >= 0 {
+		out = append(out, SlotRange{start, NumSlots - 1})
 	}
 	return out
 }

@@ -147,3 +147,38 @@ func equalRanges(a, b []SlotRange) bool {
 	}
 	return true
 }
+
+// Ranges skips whole bytes: it must agree with a slot-by-slot walk on bitmaps made of runs that start
+// and end anywhere, byte boundaries included.
+func TestSlotBitmapRangesMatchesWalk(t *testing.T) {
+	walk := func(b *SlotBitmap) []SlotRange {
+		var out []SlotRange
+		for s := 0; s < NumSlots; s++ {
+			if !b.Has(s) {
+				continue
+			}
+			if n := len(out); n > 0 && out[n-1].End == s-1 {
+				out[n-1].End = s
+			} else {
+				out = append(out, SlotRange{s, s})
+			}
+		}
+		return out
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range 500 {
+		var b SlotBitmap
+		for s := 0; s < NumSlots; {
+			run := 1 + rnd.IntN([]int{3, 17, 700}[i%3])
+			if rnd.IntN(2) == 0 {
+				for j := s; j < min(s+run, NumSlots); j++ {
+					b.Set(j)
+				}
+			}
+			s += run
+		}
+		if got, want := b.Ranges(), walk(&b); !equalRanges(got, want) {
+			t.Fatalf("Ranges = %v, want %v", got, want)
+		}
+	}
+}

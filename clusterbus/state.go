@@ -16,15 +16,20 @@ type Config struct {
 	// FAIL node puts the cluster state to fail.
 	RequireFullCoverage bool
 	// AllowReplicaMigration is cluster-allow-replica-migration: a primary that loses its last slot to
-	// another primary becomes that primary's replica.
+	// another primary becomes that primary's replica, and a replica may move to an orphaned primary
+	// (see cluster_migration.go).
 	AllowReplicaMigration bool
+	// MigrationBarrier is cluster-migration-barrier: a replica moves to an orphaned primary only if its
+	// own primary keeps more than this many working replicas.
+	MigrationBarrier int64
 	// TLSCluster is tls-cluster: it picks which port a nodes.conf line without port aux fields names.
 	TLSCluster bool
 }
 
-// DefaultConfig is Valkey's defaults: 15 s node timeout, full coverage required, replica migration on.
+// DefaultConfig is Valkey's defaults: 15 s node timeout, full coverage required, replica migration on
+// with a barrier of one replica.
 func DefaultConfig() Config {
-	return Config{NodeTimeout: 15000, RequireFullCoverage: true, AllowReplicaMigration: true}
+	return Config{NodeTimeout: 15000, RequireFullCoverage: true, AllowReplicaMigration: true, MigrationBarrier: 1}
 }
 
 // Timing constants of Valkey's cluster state rules, in milliseconds.
@@ -84,6 +89,31 @@ type State struct {
 	firstUpdate       int64 // ms of the first UpdateState call
 	inMinority        bool  // some UpdateState found this node in a minority partition
 	amongMinorityTime int64 // ms of the last UpdateState that found it so
+
+	// gen counts the changes to what nodes.conf records (touch); durable is set by a change that must
+	// reach the disk before the node replies or tells anyone (needSync).
+	gen     uint64
+	durable bool
+	encodes uint64 // EncodeNodesConf calls, for the tests that check saves are coalesced
+}
+
+// touch records a change to what nodes.conf records: Cluster.Do saves the file only when fn touched
+// the state, which spares it an encode to find out.
+func (s *State) touch() { s.gen++ }
+
+// needSync records a change that Valkey fsyncs before it goes on (new epochs, slots changing hands,
+// a reset): a node that forgot it after a crash could vote twice in one epoch or claim slots it gave
+// away. The owner saves with fsync before replying or sending anything.
+func (s *State) needSync() {
+	s.gen++
+	s.durable = true
+}
+
+// takeSync reports whether a change since the last call needs an fsynced save, and forgets it.
+func (s *State) takeSync() bool {
+	d := s.durable
+	s.durable = false
+	return d
 }
 
 // NewState returns a state whose only node is myself, which must carry FlagMyself and a valid id.
@@ -149,6 +179,7 @@ func (s *State) AddNode(n *Node) error {
 		return fmt.Errorf("clusterbus: add node %s: myself is already %s", n.ID, s.myself.ID)
 	}
 	s.nodes[n.ID] = n
+	s.touch()
 	return nil
 }
 
@@ -166,6 +197,7 @@ func (s *State) RenameNode(n *Node, newID string) error {
 	delete(s.nodes, n.ID)
 	n.ID = newID
 	s.nodes[newID] = n
+	s.touch()
 	return nil
 }
 
@@ -194,6 +226,7 @@ func (s *State) RemoveNode(n *Node) {
 	}
 	n.primary = nil
 	delete(s.nodes, n.ID)
+	s.touch()
 }
 
 // SlotOwner is the node serving slot, nil when unassigned.
@@ -231,6 +264,7 @@ func (s *State) addSlot(n *Node, slot int) bool {
 	}
 	s.slots[slot] = n
 	s.ownerNotClaiming.Clear(slot)
+	s.touch()
 	return true
 }
 
@@ -245,6 +279,7 @@ func (s *State) delSlot(slot int) bool {
 	}
 	s.slots[slot] = nil
 	s.ownerNotClaiming.Clear(slot)
+	s.touch()
 	return true
 }
 
@@ -263,6 +298,7 @@ func (s *State) delNodeSlots(n *Node) int {
 func (s *State) closeAllSlots() {
 	s.migrating = [NumSlots]*Node{}
 	s.importing = [NumSlots]*Node{}
+	s.touch()
 }
 
 // SetNodeAsPrimary turns n into a primary (a replica promoted, as gossip or a failover tells).
@@ -276,6 +312,7 @@ func (s *State) SetNodeAsPrimary(n *Node) {
 	n.primary = nil
 	n.Flags &^= FlagReplica
 	n.Flags |= FlagPrimary
+	s.touch()
 }
 
 // SetNodeAsReplica records that n (not myself: see Replicate) replicates primary, as gossip tells. The
@@ -292,7 +329,9 @@ func (s *State) SetNodeAsReplica(n, primary *Node) error {
 	n.primary = primary
 	if primary != nil {
 		n.ShardID = primary.ShardID
+		primary.Flags |= FlagMigrateTo // it had a replica: worth one again once orphaned
 	}
+	s.touch()
 	return nil
 }
 
@@ -307,6 +346,8 @@ func (s *State) setMyPrimary(n *Node, closeSlots bool) {
 	}
 	me.primary = n
 	me.ShardID = n.ShardID
+	n.Flags |= FlagMigrateTo
+	s.touch()
 }
 
 // maxEpoch is the largest epoch known: currentEpoch or any node's configEpoch.

@@ -112,6 +112,9 @@ func (s *State) ApplySlotClaims(sender *Node, claimed *SlotBitmap, senderEpoch u
 	default:
 		up.DirtySlots = dirty
 	}
+	if len(up.Rebound) > 0 || up.NewPrimary != nil {
+		s.needSync() // Valkey fsyncs a slot configuration learnt from a newer claim
+	}
 	return up
 }
 

@@ -11,6 +11,7 @@ func (s *State) MarkPFail(n *Node) bool {
 		return false
 	}
 	n.Flags |= FlagPFail
+	s.touch()
 	return true
 }
 
@@ -20,6 +21,7 @@ func (s *State) ClearPFail(n *Node) bool {
 		return false
 	}
 	n.Flags &^= FlagPFail
+	s.touch()
 	return true
 }
 
@@ -94,6 +96,7 @@ func (s *State) MarkFailingIfNeeded(n *Node, now int64) bool {
 	n.Flags &^= FlagPFail
 	n.Flags |= FlagFail
 	n.FailTime = now
+	s.touch()
 	return true
 }
 
@@ -106,6 +109,7 @@ func (s *State) MarkFailed(n *Node, now int64) bool {
 	n.Flags &^= FlagPFail
 	n.Flags |= FlagFail
 	n.FailTime = now
+	s.touch()
 	return true
 }
 
@@ -121,5 +125,6 @@ func (s *State) ClearFailureIfNeeded(n *Node, now int64) bool {
 		return false
 	}
 	n.Flags &^= FlagFail
+	s.touch()
 	return true
 }

@@ -140,6 +140,7 @@ func (s *State) Reset(hard, dbHasKeys bool) (ResetResult, error) {
 		s.nodes[me.ID] = me
 		res.NewID = newID
 	}
+	s.needSync()
 	return res, nil
 }
 
@@ -159,6 +160,7 @@ func (s *State) SetConfigEpoch(arg []byte) error {
 	}
 	s.myself.ConfigEpoch = uint64(epoch)
 	s.CurrentEpoch = max(s.CurrentEpoch, uint64(epoch))
+	s.needSync()
 	return nil
 }
 
@@ -171,6 +173,7 @@ func (s *State) BumpEpoch() bool {
 	}
 	s.CurrentEpoch++
 	s.myself.ConfigEpoch = s.CurrentEpoch
+	s.needSync()
 	return true
 }
 
@@ -198,6 +201,7 @@ func (s *State) HandleConfigEpochCollision(sender *Node) bool {
 	}
 	s.CurrentEpoch++
 	me.ConfigEpoch = s.CurrentEpoch
+	s.needSync()
 	return true
 }
 
@@ -208,9 +212,13 @@ func (s *State) ObserveEpochs(sender *Node, senderCurrentEpoch, senderConfigEpoc
 	if sender.InHandshake() {
 		return false
 	}
-	s.CurrentEpoch = max(s.CurrentEpoch, senderCurrentEpoch)
+	if senderCurrentEpoch > s.CurrentEpoch {
+		s.CurrentEpoch = senderCurrentEpoch
+		s.touch()
+	}
 	if senderConfigEpoch > sender.ConfigEpoch {
 		sender.ConfigEpoch = senderConfigEpoch
+		s.needSync()
 		return true
 	}
 	return false

@@ -252,12 +252,18 @@ func (s *State) ApplySetSlot(cmd SetSlotCmd, hasKeys func(slot int) bool) SetSlo
 	switch cmd.Action {
 	case SetSlotMigrating:
 		s.migrating[slot] = n
+		s.touch()
 	case SetSlotImporting:
 		s.importing[slot] = n
+		s.touch()
 	case SetSlotStable:
 		s.importing[slot] = nil
 		s.migrating[slot] = nil
+		s.touch()
 	case SetSlotNode:
+		// The handover must survive a crash before the reply: redis-cli's reshard goes on to tell
+		// the other nodes once every SETSLOT NODE was acknowledged.
+		s.needSync()
 		// A migration whose keys are all gone is over once the slot has its new owner.
 		if s.migrating[slot] != nil && (hasKeys == nil || !hasKeys(slot)) {
 			s.migrating[slot] = nil

@@ -89,10 +89,11 @@ type Transport struct {
 	warnMu sync.Mutex
 	warned map[string]time.Time // last warning per peer host and problem, see peerWarn
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[net.Conn]struct{}  // every open TCP connection, both directions, until closed
-	links  map[string]*packetLink // outgoing packet connections by "host:port"
+	mu      sync.Mutex
+	closed  bool
+	conns   map[net.Conn]struct{}  // every open TCP connection, both directions, until closed
+	links   map[string]*packetLink // outgoing packet connections by "host:port"
+	inbound map[net.Conn]BusLink   // accepted packet connections being read, by raw connection
 }
 
 var _ memberlist.NodeAwareTransport = (*Transport)(nil)
@@ -127,6 +128,7 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 		streamCh: make(chan net.Conn),
 		conns:    make(map[net.Conn]struct{}),
 		links:    make(map[string]*packetLink),
+		inbound:  make(map[net.Conn]BusLink),
 		warned:   make(map[string]time.Time),
 	}
 	t.advPort.Store(int32(t.port))

@@ -1,12 +1,16 @@
 package clusterbus
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -34,6 +38,10 @@ type packetLink struct {
 	q    chan []byte   // framed packets
 	gone chan struct{} // closed on eviction
 	once sync.Once
+
+	// For CLUSTER LINKS: when the connection came up (unix ms, 0 while dialing), the bytes queued or
+	// being written, and the capacity of the write buffer.
+	created, pending, bufCap atomic.Int64
 }
 
 // WriteTo implements memberlist.Transport; see WriteToAddress.
@@ -61,10 +69,12 @@ func (t *Transport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, e
 	if err != nil {
 		return time.Time{}, err
 	}
+	l.pending.Add(int64(len(frame)))
 	select {
 	case l.q <- frame:
 		return time.Now(), nil
 	default:
+		l.pending.Add(-int64(len(frame)))
 		return time.Time{}, fmt.Errorf("clusterbus: send queue to %s is full, packet dropped", a)
 	}
 }
@@ -111,6 +121,7 @@ func (l *packetLink) run() {
 		return
 	}
 	defer func() { _ = t.closeConn(raw, conn) }()
+	l.created.Store(time.Now().UnixMilli())
 
 	// The acceptor never writes on a packet connection: any read result means the peer closed it or
 	// broke the protocol, and either way the link is done.
@@ -133,6 +144,7 @@ func (l *packetLink) run() {
 	}()
 
 	buf := make([]byte, 0, maxWriteBatch)
+	l.bufCap.Store(int64(cap(buf)))
 	for {
 		select {
 		case f := <-l.q:
@@ -149,7 +161,9 @@ func (l *packetLink) run() {
 			if err := conn.SetWriteDeadline(time.Now().Add(t.cfg.DialTimeout)); err != nil {
 				return
 			}
-			if _, err := conn.Write(buf); err != nil {
+			_, err := conn.Write(buf)
+			l.pending.Add(-int64(len(buf)))
+			if err != nil {
 				if !t.isClosed() {
 					t.log.Debug().Str("peer", l.addr).Err(err).Msg("Cluster bus packet link failed, dropped")
 				}
@@ -175,6 +189,14 @@ func (t *Transport) readPackets(raw, conn net.Conn, h hello) {
 			from.Port = ra.Port
 		}
 	}
+	t.mu.Lock()
+	t.inbound[raw] = BusLink{Inbound: true, Peer: from.String(), Created: time.Now().UnixMilli()}
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		delete(t.inbound, raw)
+		t.mu.Unlock()
+	}()
 	var hdr [4]byte
 	for {
 		if _, err := io.ReadFull(conn, hdr[:]); err != nil {
@@ -207,4 +229,42 @@ func (t *Transport) readPackets(raw, conn net.Conn, h hello) {
 			return
 		}
 	}
+}
+
+// BusLink is one long-lived packet connection of the bus, as CLUSTER LINKS shows it. Streams, which
+// carry one exchange each, are not links.
+type BusLink struct {
+	// Inbound: the peer opened it and sends on it ("from"); else this node does ("to").
+	Inbound bool
+	// Peer is the peer's bus address, ip:port with the bus port it advertises.
+	Peer string
+	// Created is when the connection came up, in unix ms.
+	Created int64
+	// SendBufAllocated is the memory held for sending (the write buffer and the queued packets),
+	// SendBufUsed the bytes queued or being written. Both are 0 on an inbound link, which only reads.
+	SendBufAllocated, SendBufUsed int64
+}
+
+// Links lists the packet connections that are up, outbound ones first, each group by peer address.
+func (t *Transport) Links() []BusLink {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out, in []BusLink
+	for addr, l := range t.links {
+		created := l.created.Load()
+		if created == 0 {
+			continue // still dialing
+		}
+		used := max(l.pending.Load(), 0)
+		out = append(out, BusLink{Peer: addr, Created: created, SendBufAllocated: l.bufCap.Load() + used, SendBufUsed: used})
+	}
+	for _, l := range t.inbound {
+		in = append(in, l)
+	}
+	byPeer := func(a, b BusLink) int {
+		return cmp.Or(strings.Compare(a.Peer, b.Peer), cmp.Compare(a.Created, b.Created))
+	}
+	slices.SortFunc(out, byPeer)
+	slices.SortFunc(in, byPeer)
+	return append(out, in...)
 }

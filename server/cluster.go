@@ -54,6 +54,11 @@ var clusterBusFilter func(s *Server) func(peer string) bool
 // openCluster starts the cluster bus. Called by Start when cluster-enabled.
 func (s *Server) openCluster() error {
 	c := &s.cfg.Cluster
+	// COUNTKEYSINSLOT and GETKEYSINSLOT, which resharding calls for every slot it moves, read this index
+	// instead of walking the keyspace; the keys loaded at start-up are indexed here
+	s.mu.Lock()
+	s.dbs[0].EnableSlotIndex(clusterbus.KeySlotString)
+	s.mu.Unlock()
 	if c.Port == 0 {
 		base := s.cfg.Port
 		if s.cfg.TLS.Cluster {
@@ -66,6 +71,7 @@ func (s *Server) openCluster() error {
 	st := clusterbus.DefaultConfig()
 	st.RequireFullCoverage = c.RequireFullCoverage
 	st.AllowReplicaMigration = c.AllowReplicaMigration
+	st.MigrationBarrier = c.MigrationBarrier
 	st.TLSCluster = s.cfg.TLS.Cluster
 	port, tlsPort := int(s.cfg.Port), int(s.cfg.TLSPort)
 	if c.AnnouncePort != 0 {
@@ -129,25 +135,23 @@ func (s *Server) clusterConfigPath() string {
 	return s.cfg.Dir + "/" + name
 }
 
-// applyClusterConfig carries CONFIG SET of the cluster rules into the running state. The node timeout also
-// sets the bus's failure detector, which memberlist fixes when it starts: changing it needs a restart, and
-// saying so beats accepting a value that would only half apply.
+// applyClusterConfig carries CONFIG SET of the cluster rules into the running state. A new node timeout
+// reaches PFAIL/FAIL timing and elections at once (clusterbus.Cluster.SetNodeTimeout); memberlist's
+// probes keep the timings they started with.
 func (s *Server) applyClusterConfig() error {
 	if s.cl == nil {
 		return nil
 	}
 	c := &s.cfg.Cluster
-	var refused error
-	_ = s.cl.Do(func(st *clusterbus.State) error {
-		if st.Config.NodeTimeout != c.NodeTimeout {
-			refused = fmt.Errorf("cluster-node-timeout can only be changed with a restart in valkey-node (it is %d ms)", st.Config.NodeTimeout)
-			return nil
-		}
+	if err := s.cl.SetNodeTimeout(time.Duration(c.NodeTimeout) * time.Millisecond); err != nil {
+		return fmt.Errorf("cluster-node-timeout: %w", err)
+	}
+	return s.cl.Do(func(st *clusterbus.State) error {
 		st.Config.RequireFullCoverage = c.RequireFullCoverage
 		st.Config.AllowReplicaMigration = c.AllowReplicaMigration
+		st.Config.MigrationBarrier = c.MigrationBarrier
 		return nil
 	})
-	return refused
 }
 
 // clusterHost is the node seen by the cluster bus. Its methods are called without the bus's lock and take
@@ -246,31 +250,12 @@ func (h *clusterHost) DropSlotKeys(slots []int) {
 	s.flushPropagation()
 }
 
-// countKeysInSlot walks the keys of database 0 (cluster mode has one database). Without a per-slot index
-// this is O(keys); the commands that use it (COUNTKEYSINSLOT, GETKEYSINSLOT, resharding) are
-// administrative. Lock held.
-func (s *Server) countKeysInSlot(slot int) int {
-	n := 0
-	s.dbs[0].Range(func(k string, _ *keyspace.Object) bool {
-		if clusterbus.KeySlotString(k) == slot {
-			n++
-		}
-		return true
-	})
-	return n
-}
+// countKeysInSlot counts the keys of slot in database 0 (cluster mode has one database), from the
+// per-slot index openCluster enables. Lock held.
+func (s *Server) countKeysInSlot(slot int) int { return s.dbs[0].CountKeysInSlot(slot) }
 
 // keysInSlot returns up to max keys of slot. Lock held.
-func (s *Server) keysInSlot(slot, max int) []string {
-	var out []string
-	s.dbs[0].Range(func(k string, _ *keyspace.Object) bool {
-		if clusterbus.KeySlotString(k) == slot {
-			out = append(out, k)
-		}
-		return len(out) < max
-	})
-	return out
-}
+func (s *Server) keysInSlot(slot, max int) []string { return s.dbs[0].KeysInSlot(slot, max) }
 
 // clusterRoute applies cluster routing to a keyed command (spec §4.5). It returns the error reply, or ""
 // to run the command here. Lock held.

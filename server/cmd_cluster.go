@@ -76,6 +76,21 @@ func clusterCommand(c *Client, args [][]byte) {
 		var text string
 		s.cl.Read(func(st *clusterbus.State) { text = st.InfoText(&stats) })
 		w.Verbatim(text, "txt")
+	case "links":
+		if !need(0) {
+			return
+		}
+		clusterbus.WriteReply(w, s.cl.LinksReply())
+	case "slot-stats":
+		q, err := clusterbus.ParseSlotStats(string(args[1]), rest)
+		if err != nil {
+			replyClusterErr(c, err)
+			return
+		}
+		counts := s.slotKeyCounts()
+		var r clusterbus.Array
+		s.cl.Read(func(st *clusterbus.State) { r = st.SlotStatsReply(q, func(slot int) int { return counts[slot] }) })
+		clusterbus.WriteReply(w, r)
 	case "myid":
 		var id string
 		s.cl.Read(func(st *clusterbus.State) { id = st.MyID() })
@@ -213,7 +228,11 @@ func clusterCommand(c *Client, args [][]byte) {
 		if !need(1) {
 			return
 		}
-		do(func(st *clusterbus.State) error { return st.Forget(string(rest[0]), nowMs()) })
+		if err := s.cl.Forget(string(rest[0])); err != nil {
+			replyClusterErr(c, err)
+			return
+		}
+		w.OK()
 	case "set-config-epoch":
 		if !need(1) {
 			return
@@ -240,7 +259,11 @@ func clusterCommand(c *Client, args [][]byte) {
 		}
 		w.Int(int64(n))
 	case "saveconfig":
-		do(func(*clusterbus.State) error { return nil })
+		if err := s.cl.SaveConfig(); err != nil {
+			replyClusterErr(c, err)
+			return
+		}
+		w.OK()
 	case "failover":
 		mode, err := clusterbus.ParseFailover(rest)
 		if err == nil {
@@ -263,10 +286,11 @@ func clusterHelp(c *Client) {
 		"BUMPEPOCH", "COUNT-FAILURE-REPORTS <node-id>", "COUNTKEYSINSLOT <slot>", "DELSLOTS <slot> [<slot> ...]",
 		"DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]", "FAILOVER [FORCE|TAKEOVER]",
 		"FLUSHSLOTS", "FORGET <node-id>",
-		"GETKEYSINSLOT <slot> <count>", "INFO", "KEYSLOT <key>", "MEET <ip> <port> [<bus-port>]", "MYID", "MYSHARDID",
+		"GETKEYSINSLOT <slot> <count>", "INFO", "KEYSLOT <key>", "LINKS", "MEET <ip> <port> [<bus-port>]", "MYID", "MYSHARDID",
 		"NODES", "REPLICATE <node-id>", "RESET [HARD|SOFT]", "SET-CONFIG-EPOCH <epoch>",
 		"SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)", "REPLICAS <node-id>",
-		"SAVECONFIG", "SHARDS", "SLOTS", "HELP",
+		"SAVECONFIG", "SHARDS", "SLOTS", "SLOT-STATS (SLOTSRANGE <start slot> <end slot>|ORDERBY key-count [LIMIT <limit>] [ASC|DESC])",
+		"HELP",
 	}
 	w := c.W()
 	w.Array(len(lines))

@@ -93,7 +93,7 @@ func TestBadInput(t *testing.T) {
 		{"daemonize refused", append(base, "--daemonize", "yes"), []string{"daemonize yes", "supervisor"}},
 		{"bad save points", append(base, "--save", "900"), []string{"save 900", "Invalid save parameters"}},
 		{"bad appendfsync", append(base, "--appendfsync", "sometimes"), []string{"appendfsync sometimes"}},
-		{"cluster failover tuning not supported yet", append(base, "--cluster-migration-barrier", "3"), []string{"cluster-migration-barrier 3", "not supported yet"}},
+		{"cluster link tuning not supported yet", append(base, "--cluster-link-sendbuf-limit", "5"), []string{"cluster-link-sendbuf-limit 5", "not supported yet"}},
 		{"nowhere to listen", []string{"--bind", "127.0.0.1", "--port", "0", "--tls-port", "0"}, []string{"not listen anywhere"}},
 		{"stray argument", []string{badLine, "stray"}, []string{"stray"}},
 		{"config file: bad directive", []string{badLine},
