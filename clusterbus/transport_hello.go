@@ -182,6 +182,13 @@ func (t *Transport) accept(raw net.Conn) (conn net.Conn, h hello, err error) {
 		tc := tls.Server(raw, t.cfg.TLS.BusServerConfig())
 		conn = tc
 		if err = tc.HandshakeContext(t.ctx); err != nil {
+			var rh tls.RecordHeaderError
+			if errors.As(err, &rh) {
+				// the peer is a bus speaking plain text (or something else entirely): say what to fix
+				t.peerWarn(peer, "plain").Str("peer", peer).Err(err).
+					Msg("Cluster bus connection refused: the peer does not speak TLS; every node of this cluster needs tls-cluster yes")
+				return conn, hello{}, err
+			}
 			t.log.Debug().Str("peer", peer).Err(err).Msg("Cluster bus connection refused: TLS handshake failed")
 			return conn, hello{}, err
 		}

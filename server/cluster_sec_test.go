@@ -263,8 +263,10 @@ func TestClusterBusTLSAndPlainDoNotMix(t *testing.T) {
 	if logLine(t1.logs.String(), "Cluster bus TLS handshake with peer failed", p1.secBusAddr()) == "" {
 		t.Errorf("t1's log should say its TLS handshake with the plain bus %s failed", p1.secBusAddr())
 	}
-	if logLine(t1.logs.String(), "Cluster bus connection refused: TLS handshake failed") == "" {
-		t.Errorf("t1's log should say it refused the plain node's connection (no TLS handshake)")
+	if l := logLine(t1.logs.String(), "the peer does not speak TLS; every node of this cluster needs tls-cluster yes"); l == "" {
+		t.Errorf("t1's log should say it refused the plain node's connection and what to fix")
+	} else if !strings.Contains(l, " # ") && !strings.Contains(l, "warn") {
+		t.Errorf("the refusal of a plain bus must be a warning: %s", l)
 	}
 	if logLine(p1.logs.String(), "Cluster bus connection refused: no valid hello", "bad magic") == "" {
 		t.Errorf("p1's log should say the TLS node's connection carried no valid hello")
