@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/valkey-node/valkey-node/server/resp"
 )
 
 const (
@@ -160,20 +162,5 @@ func (c *linkConn) sendAck(timeout time.Duration) error {
 			args = append(args, "FACK", strconv.FormatInt(fack, 10))
 		}
 	}
-	return c.write(timeout, appendLinkCommand(nil, args...))
-}
-
-// appendLinkCommand encodes a command as a RESP array of bulk strings, the way a replica sends them.
-func appendLinkCommand(b []byte, args ...string) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
+	return c.write(timeout, resp.AppendCommand(nil, args...))
 }

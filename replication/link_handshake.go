@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/valkey-node/valkey-node/server/resp"
 )
 
 // handshake performs steps 1–6 of the replica's handshake (spec §3.1): PING alone, then AUTH and the
 // REPLCONFs pipelined in one write, their replies read in order, each read within the fixed step timeout.
 func (l *Link) handshake(c *linkConn) error {
 	step := l.stepTimeout
-	if err := c.write(step, appendLinkCommand(nil, "PING")); err != nil {
+	if err := c.write(step, resp.AppendCommand(nil, "PING")); err != nil {
 		return fmt.Errorf("sending PING to PRIMARY: %w", err)
 	}
 	reply, err := c.readReply(step)
@@ -37,22 +39,22 @@ func (l *Link) handshake(c *linkConn) error {
 	)
 	if l.cfg.MasterAuth != "" {
 		if l.cfg.MasterUser != "" {
-			out = appendLinkCommand(out, "AUTH", l.cfg.MasterUser, l.cfg.MasterAuth)
+			out = resp.AppendCommand(out, "AUTH", l.cfg.MasterUser, l.cfg.MasterAuth)
 		} else {
-			out = appendLinkCommand(out, "AUTH", l.cfg.MasterAuth)
+			out = resp.AppendCommand(out, "AUTH", l.cfg.MasterAuth)
 		}
 		steps = append(steps, step6{"AUTH", true})
 	}
-	out = appendLinkCommand(out, "REPLCONF", "listening-port", strconv.Itoa(l.cfg.ListeningPort))
+	out = resp.AppendCommand(out, "REPLCONF", "listening-port", strconv.Itoa(l.cfg.ListeningPort))
 	steps = append(steps, step6{"REPLCONF listening-port", false})
 	if l.cfg.AnnounceIP != "" {
-		out = appendLinkCommand(out, "REPLCONF", "ip-address", l.cfg.AnnounceIP)
+		out = resp.AppendCommand(out, "REPLCONF", "ip-address", l.cfg.AnnounceIP)
 		steps = append(steps, step6{"REPLCONF ip-address", false})
 	}
-	out = appendLinkCommand(out, "REPLCONF", "capa", "eof", "capa", "psync2")
+	out = resp.AppendCommand(out, "REPLCONF", "capa", "eof", "capa", "psync2")
 	steps = append(steps, step6{"REPLCONF capa", false})
 	if l.cfg.Version != "" {
-		out = appendLinkCommand(out, "REPLCONF", "version", l.cfg.Version)
+		out = resp.AppendCommand(out, "REPLCONF", "version", l.cfg.Version)
 		steps = append(steps, step6{"REPLCONF version", false})
 	}
 	if err := c.write(step, out); err != nil {
@@ -105,7 +107,7 @@ func (l *Link) resync(c *linkConn) error {
 		args = append(args, "FAILOVER")
 		l.failoverSent = true
 	}
-	if err := c.write(l.stepTimeout, appendLinkCommand(nil, args...)); err != nil {
+	if err := c.write(l.stepTimeout, resp.AppendCommand(nil, args...)); err != nil {
 		if failover && l.cfg.FailoverFailed != nil {
 			l.cfg.FailoverFailed("sending PSYNC FAILOVER: " + err.Error())
 		}
@@ -146,7 +148,7 @@ func (l *Link) resync(c *linkConn) error {
 			l.log.Warn().Msgf("Unexpected reply to PSYNC from primary: %s", reply)
 		}
 		l.log.Info().Msg("Retrying with SYNC...")
-		if err := c.write(l.stepTimeout, appendLinkCommand(nil, "SYNC")); err != nil {
+		if err := c.write(l.stepTimeout, resp.AppendCommand(nil, "SYNC")); err != nil {
 			return fmt.Errorf("sending SYNC to PRIMARY: %w", err)
 		}
 		// SYNC predates replication ids: the host makes one up for the data set it loads.

@@ -16,6 +16,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
+
+	"github.com/valkey-node/valkey-node/server/resp"
 )
 
 // This file is the test harness of the replica side: a fake ReplicaHost that records what the link
@@ -392,7 +394,7 @@ func startTestLink(t *testing.T, cfg LinkConfig, h *linkTestHost, tune func(*Lin
 func linkNopLogger() zerolog.Logger { return zerolog.Nop() }
 
 // linkBulk encodes a command the way a primary streams it.
-func linkBulk(args ...string) string { return string(appendLinkCommand(nil, args...)) }
+func linkBulk(args ...string) string { return string(resp.AppendCommand(nil, args...)) }
 
 // linkTestID is a 40-character replication id.
 func linkTestID(c byte) string { return strings.Repeat(string(c), 40) }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valkey-node/valkey-node/server/resp"
 )
 
 // runTestStream feeds input to the stream loop in reads of readSize bytes and returns the host and the
@@ -43,7 +45,7 @@ func TestLinkStreamSplitsCommands(t *testing.T) {
 	}
 	var input []byte
 	for _, c := range want {
-		input = appendLinkCommand(input, c...)
+		input = resp.AppendCommand(input, c...)
 	}
 	for _, readSize := range []int{1, 3, 64, 4096, len(input)} {
 		if readSize == 1 && testing.Short() {

@@ -63,17 +63,20 @@ func init() {
 		"rename-command":                   {[]int{4}, (*Sentinel).confRenameCommand},
 		"announce-ip":                      {[]int{2}, (*Sentinel).confAnnounceIP},
 		"announce-port":                    {[]int{2}, (*Sentinel).confAnnouncePort},
-		"resolve-hostnames":                {[]int{2}, (*Sentinel).confResolveHostnames},
-		"announce-hostnames":               {[]int{2}, (*Sentinel).confAnnounceHostnames},
-		"deny-scripts-reconfig":            {[]int{2}, (*Sentinel).confDenyScripts},
-		"sentinel-user":                    {[]int{2}, (*Sentinel).confSentinelUser},
-		"sentinel-pass":                    {[]int{2}, (*Sentinel).confSentinelPass},
-		"myid":                             {[]int{2}, (*Sentinel).confMyID},
-		"current-epoch":                    {[]int{2}, (*Sentinel).confCurrentEpoch},
-		"config-epoch":                     {[]int{3}, (*Sentinel).confConfigEpoch},
-		"leader-epoch":                     {[]int{3}, (*Sentinel).confLeaderEpoch},
-		"known-replica":                    known,
-		"known-slave":                      known,
+		"resolve-hostnames": {[]int{2}, confYesNo(func(s *Sentinel) *bool { return &s.resolveHostnames },
+			"Please specify yes or no for the resolve-hostnames option.")},
+		"announce-hostnames": {[]int{2}, confYesNo(func(s *Sentinel) *bool { return &s.announceHostnames },
+			"Please specify yes or no for the announce-hostnames option.")},
+		"deny-scripts-reconfig": {[]int{2}, confYesNo(func(s *Sentinel) *bool { return &s.denyScriptsReconfig },
+			"Please specify yes or no for the deny-scripts-reconfig options.")},
+		"sentinel-user": {[]int{2}, confString(func(s *Sentinel) *string { return &s.sentinelUser })},
+		"sentinel-pass": {[]int{2}, confString(func(s *Sentinel) *string { return &s.sentinelPass })},
+		"myid":          {[]int{2}, (*Sentinel).confMyID},
+		"current-epoch": {[]int{2}, (*Sentinel).confCurrentEpoch},
+		"config-epoch":  {[]int{3}, (*Sentinel).confConfigEpoch},
+		"leader-epoch":  {[]int{3}, (*Sentinel).confLeaderEpoch},
+		"known-replica": known,
+		"known-slave":   known,
 		// the four-argument form (no run id) is an old format Valkey reads and ignores
 		"known-sentinel": {[]int{4, 5}, (*Sentinel).confKnownSentinel},
 	}
@@ -254,49 +257,33 @@ func (s *Sentinel) confAnnounceIP(a []string) error {
 	return nil
 }
 
+// confYesNo is a global yes/no statement stored in the field field returns; msg is Valkey's complaint
+// about any other value.
+func confYesNo(field func(*Sentinel) *bool, msg string) func(*Sentinel, []string) error {
+	return func(s *Sentinel, a []string) error {
+		v, ok := yesNo(a[1])
+		if !ok {
+			return errors.New(msg)
+		}
+		*field(s) = v
+		return nil
+	}
+}
+
+// confString is a global statement whose one argument is stored as it is.
+func confString(field func(*Sentinel) *string) func(*Sentinel, []string) error {
+	return func(s *Sentinel, a []string) error {
+		*field(s) = a[1]
+		return nil
+	}
+}
+
 func (s *Sentinel) confAnnouncePort(a []string) error {
 	p, err := strconv.Atoi(a[1])
 	if err != nil || p < 0 || p > 65535 {
 		return errors.New(errBadPort)
 	}
 	s.announcePort = p
-	return nil
-}
-
-func (s *Sentinel) confResolveHostnames(a []string) error {
-	v, ok := yesNo(a[1])
-	if !ok {
-		return errors.New("Please specify yes or no for the resolve-hostnames option.")
-	}
-	s.resolveHostnames = v
-	return nil
-}
-
-func (s *Sentinel) confAnnounceHostnames(a []string) error {
-	v, ok := yesNo(a[1])
-	if !ok {
-		return errors.New("Please specify yes or no for the announce-hostnames option.")
-	}
-	s.announceHostnames = v
-	return nil
-}
-
-func (s *Sentinel) confDenyScripts(a []string) error {
-	v, ok := yesNo(a[1])
-	if !ok {
-		return errors.New("Please specify yes or no for the deny-scripts-reconfig options.")
-	}
-	s.denyScriptsReconfig = v
-	return nil
-}
-
-func (s *Sentinel) confSentinelUser(a []string) error {
-	s.sentinelUser = a[1]
-	return nil
-}
-
-func (s *Sentinel) confSentinelPass(a []string) error {
-	s.sentinelPass = a[1]
 	return nil
 }
 

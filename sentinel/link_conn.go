@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/valkey-node/valkey-node/server/resp"
 )
 
 // replyFunc receives the reply to one command, with s.mu held. r is nil when the connection closed
@@ -84,7 +86,7 @@ func (c *rconn) send(cb replyFunc, args ...string) error {
 		c.mu.Unlock()
 		return errConnClosed
 	}
-	c.out = appendCommand(c.out, args...)
+	c.out = resp.AppendCommand(c.out, args...)
 	c.waiting = append(c.waiting, cb)
 	c.mu.Unlock()
 	select {

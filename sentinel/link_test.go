@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/valkey-node/valkey-node/server/resp"
 )
 
 func TestReadReply(t *testing.T) {
@@ -48,7 +50,7 @@ func TestReadReply(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if got := string(appendCommand(nil, "SET", "k", "")); got != "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n" {
+	if got := string(resp.AppendCommand(nil, "SET", "k", "")); got != "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n" {
 		t.Errorf("encoded %q", got)
 	}
 }

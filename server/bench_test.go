@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"testing"
+
+	"github.com/valkey-node/valkey-node/server/resp"
 )
 
 // respCommand encodes one command as a RESP multibulk request (as propagation writes it).
@@ -14,7 +16,7 @@ func respCommand(args ...string) []byte {
 	for i, a := range args {
 		argv[i] = []byte(a)
 	}
-	return appendRESPCommand(nil, argv)
+	return resp.AppendCommand(nil, argv...)
 }
 
 // respPipeline encodes depth commands, the i-th being gen(i), as one pipelined request.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/valkey-node/valkey-node/server/rdb"
+
+	"github.com/valkey-node/valkey-node/server/resp"
 )
 
 // MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH password | AUTH2 user password]
@@ -114,7 +116,7 @@ func migrateCommand(c *Client, args [][]byte) {
 		if replace {
 			argv = append(argv, []byte("REPLACE"))
 		}
-		out = appendRESPCommand(out, argv)
+		out = resp.AppendCommand(out, argv...)
 	}
 	conn.SetDeadline(time.Now().Add(timeout))
 	if _, err := conn.Write(out); err != nil {
@@ -180,7 +182,7 @@ func appendStrCommand(b []byte, argv ...string) []byte {
 	for i, a := range argv {
 		bs[i] = []byte(a)
 	}
-	return appendRESPCommand(b, bs)
+	return resp.AppendCommand(b, bs...)
 }
 
 // readReplyLine reads one simple reply line (+OK, -ERR …, :n) of a RESTORE/AUTH/SELECT.

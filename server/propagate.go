@@ -2,6 +2,8 @@ package server
 
 import (
 	"strconv"
+
+	"github.com/valkey-node/valkey-node/server/resp"
 )
 
 // Propagation: every change to the data set is described as a sequence of commands that, replayed in order
@@ -82,7 +84,7 @@ func (s *Server) alsoPropagate(db int, argv ...[]byte) {
 		return
 	}
 	start := len(s.prop.buf)
-	s.prop.buf = appendRESPCommand(s.prop.buf, argv)
+	s.prop.buf = resp.AppendCommand(s.prop.buf, argv...)
 	s.prop.ops = append(s.prop.ops, propOp{db: db, start: start, end: len(s.prop.buf)})
 }
 
@@ -185,21 +187,6 @@ func (f *propFeed) selectDB(out []byte, db int) []byte {
 	n := strconv.Itoa(db)
 	out = append(out, "*2\r\n$6\r\nSELECT\r\n"...)
 	return appendBulkString(out, n)
-}
-
-// appendRESPCommand appends argv as a RESP array of bulk strings.
-func appendRESPCommand(b []byte, argv [][]byte) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(argv)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range argv {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
 }
 
 func appendBulkString(b []byte, a string) []byte {

@@ -265,3 +265,19 @@ func AppendDouble(b []byte, f float64) []byte {
 	b = append(b, '.')
 	return append(b, digits[exp+1:nd]...)
 }
+
+// AppendCommand appends args as a RESP array of bulk strings: a command as a client, a replica or the
+// replication stream sends it.
+func AppendCommand[T string | []byte](b []byte, args ...T) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(args)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}

@@ -128,3 +128,16 @@ func TestAppendDoubleRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendCommand(t *testing.T) {
+	want := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n"
+	if got := string(AppendCommand(nil, "SET", "k", "")); got != want {
+		t.Fatalf("strings: %q", got)
+	}
+	if got := string(AppendCommand([]byte("x"), []byte("SET"), []byte("k"), []byte{})); got != "x"+want {
+		t.Fatalf("bytes, appended: %q", got)
+	}
+	if got := string(AppendCommand[string](nil)); got != "*0\r\n" {
+		t.Fatalf("no arguments: %q", got)
+	}
+}
