@@ -500,7 +500,7 @@ func (b *cmdWriter) strs(argv ...string) {
 }
 
 func (b *cmdWriter) argv(argv [][]byte) {
-	b.buf = appendRESPCommand(b.buf, argv)
+	b.buf = resp.AppendCommand(b.buf, argv...)
 	if len(b.buf) > 64<<10 {
 		b.flush()
 	}
