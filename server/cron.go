@@ -28,6 +28,7 @@ func (s *Server) cron() {
 		}
 		s.mu.Lock()
 		s.now = time.Now()
+		s.clockBase = s.now // the command clock follows wall-clock steps within one tick
 		if !s.isReplica() {
 			// a replica deletes expired keys only when its primary says so (DEL in the stream)
 			s.activeExpireCycle()

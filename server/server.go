@@ -44,6 +44,8 @@ type Server struct {
 	// now is the time the running command started: one clock read per command serves every expiry check
 	// and LRU stamp it makes, and gives the command one consistent "now" (Valkey does the same).
 	now time.Time
+	// clockBase anchors clockNow; cron refreshes it every tick (lock held).
+	clockBase time.Time
 
 	cfg  Settings
 	reg  *config.Registry
@@ -137,6 +139,7 @@ func New(opts Options) (*Server, error) {
 		done:         make(chan struct{}),
 		shutdownReq:  make(chan struct{}),
 		started:      time.Now(),
+		clockBase:    time.Now(),
 		lastSave:     time.Now(),
 		activeExpire: true,
 	}
