@@ -192,11 +192,26 @@ func (h *clusterHost) DataAge() time.Duration {
 	s := h.srv()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.isReplica() || s.repl.linkUp || s.repl.downSince.IsZero() {
+	switch {
+	case !s.isReplica():
 		return 0
+	case s.repl.linkUp:
+		// as Valkey: the time since the primary last sent anything, so a primary gone silent on a
+		// still-open link counts as stale too
+		if io := s.repl.linkStatus().LastIO; !io.IsZero() {
+			return time.Since(io)
+		}
+		return 0
+	case s.repl.downSince.IsZero():
+		// never synced since it became a replica: it holds none of its primary's data, and Valkey
+		// (whose down-since starts at 0) never lets such a replica win an automatic failover
+		return neverSyncedDataAge
 	}
 	return time.Since(s.repl.downSince)
 }
+
+// neverSyncedDataAge is the data age of a replica that has not synced yet: older than any validity limit.
+const neverSyncedDataAge = 100 * 365 * 24 * time.Hour
 
 // ReplOffset implements clusterbus.Host.
 func (h *clusterHost) ReplOffset() int64 {

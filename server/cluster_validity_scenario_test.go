@@ -180,3 +180,56 @@ func logLineWith(log, text string) string {
 	}
 	return ""
 }
+
+// TestClusterReplicaThatNeverSyncedIsNotPromoted: a replica that never completed a sync with its primary
+// holds none of its data; as in Valkey (whose down-since starts at zero) it must not win an automatic
+// failover, whatever the validity factor (here the default, 10), or the slots would come back empty.
+func TestClusterReplicaThatNeverSyncedIsNotPromoted(t *testing.T) {
+	a, b, c, r := startValidityNode(t, 10), startValidityNode(t, 10), startValidityNode(t, 10), startValidityNode(t, 10)
+	formCluster(t, []*clusterTestNode{a, b, c}, r)
+	aID, rID := a.myID(), r.myID()
+	waitFor(t, "the cluster to be ok", func() bool {
+		for _, n := range []*clusterTestNode{a, b, c, r} {
+			if n.clusterInfo("cluster_state") != "ok" {
+				return false
+			}
+		}
+		return true
+	})
+	key := partKeyInSlots(0, 16384/3-1)
+	mustReply(t, a.r, "OK", "SET", key, "v")
+	// A wants a password R does not have before R ever connects: R's sync never happens
+	mustReply(t, a.r, "OK", "CONFIG", "SET", "requirepass", "never-synced-secret")
+	mustReply(t, r.r, "OK", "CLUSTER", "REPLICATE", aID)
+	waitFor(t, "every node to see R as A's replica", func() bool {
+		for _, n := range []*clusterTestNode{a, b, c, r} {
+			if n.primaryOf(rID) != aID {
+				return false
+			}
+		}
+		return true
+	})
+	if got := r.infoField("replication", "master_link_status"); got != "down" {
+		t.Fatalf("R's link is %s; the scenario needs it never up", got)
+	}
+	a.stop()
+	survivors := []*clusterTestNode{b, c, r}
+	waitFor(t, "B, C and R to flag A FAIL", func() bool {
+		for _, n := range survivors {
+			if !n.hasFlag(aID, "fail") {
+				return false
+			}
+		}
+		return true
+	})
+	waitFor(t, "R to log that its data is too old", func() bool {
+		return logLineWith(r.logs.String(), validityStaleLog) != ""
+	})
+	time.Sleep(3 * validityNodeTimeout) // the time an unchecked election would take to be won
+	if role := r.role(); role != "slave" {
+		t.Fatalf("R, which never synced, was promoted (role %s)", role)
+	}
+	if strings.Contains(r.logs.String(), "Starting a failover election") {
+		t.Fatalf("R started an election although it never synced")
+	}
+}
