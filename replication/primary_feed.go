@@ -17,9 +17,11 @@ var (
 // offset keeps counting) or a replica is connected. The node skips encoding its stream when nothing
 // wants it, so that, as with Valkey, a primary that never had a replica keeps no backlog.
 func (p *Primary) Wanted() bool {
+	// called for every write command: no defer on this path
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.bl.active || p.freedByTTL || len(p.replicas) > 0
+	w := p.bl.active || p.freedByTTL || len(p.replicas) > 0
+	p.mu.Unlock()
+	return w
 }
 
 func (p *Primary) Feed(data []byte) {
