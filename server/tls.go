@@ -60,9 +60,19 @@ func (s *Server) applyExpiryWarning() error {
 // TLSConfigFrom reads a configuration (file and command-line directives) and returns its TLS material
 // settings, with TLS enabled, without starting anything (check-tls).
 func TLSConfigFrom(file string, opts []config.Option) (tlsmat.Config, error) {
+	return TLSConfigFromMode(file, opts, nil)
+}
+
+// TLSConfigFromMode is TLSConfigFrom for the configuration of a node run in mode (a sentinel.conf, whose
+// "sentinel …" lines the mode parses and so validates too).
+func TLSConfigFromMode(file string, opts []config.Option, mode Mode) (tlsmat.Config, error) {
 	s := &Server{reg: config.NewRegistry()}
 	s.acl = newACLState(s)
 	s.registerDirectives()
+	s.mode = mode
+	if mode != nil {
+		s.registerModeDirective()
+	}
 	if err := s.reg.SetDefaults(); err != nil {
 		return tlsmat.Config{}, err
 	}

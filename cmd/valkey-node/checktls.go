@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/valkey-node/valkey-node/sentinel"
 	"github.com/valkey-node/valkey-node/server"
 	"github.com/valkey-node/valkey-node/server/config"
 	"github.com/valkey-node/valkey-node/tlsmat"
@@ -21,7 +23,7 @@ func checkTLSCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "check-tls",
 		Usage:     "validate the TLS material of a configuration and print each certificate",
-		UsageText: "valkey-node check-tls [/path/to/valkey.conf] [--directive value ...]",
+		UsageText: "valkey-node check-tls [/path/to/valkey.conf|sentinel.conf] [--directive value ...]",
 		Description: "Loads tls-cert-file, tls-key-file (with tls-key-file-pass), tls-client-cert-file, " +
 			"tls-client-key-file, tls-ca-cert-file, tls-ca-cert-dir, tls-dh-params-file, tls-protocols and " +
 			"tls-ciphers with the same validation as the server, prints each certificate (subject, issuer, " +
@@ -40,6 +42,11 @@ func checkTLSCommand() *cli.Command {
 				return fmt.Errorf("check-tls: %w", err)
 			}
 			cfg, err := server.TLSConfigFrom(file, opts)
+			var le *config.LoadError
+			if errors.As(err, &le) && strings.HasPrefix(strings.ToLower(le.Text), "sentinel ") {
+				// a sentinel.conf: read it as the sentinel would, its "sentinel" lines included
+				cfg, err = server.TLSConfigFromMode(file, opts, sentinel.New())
+			}
 			if err != nil {
 				var le *config.LoadError
 				if errors.As(err, &le) {

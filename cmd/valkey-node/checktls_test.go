@@ -292,7 +292,7 @@ func TestCheckTLSRunBadConfig(t *testing.T) {
 		t.Errorf("missing config file: exit %d, stderr %q", code, errOut)
 	}
 	code, out, _ := ckRun("check-tls", "--help")
-	if code != 0 || !strings.Contains(out, "check-tls [/path/to/valkey.conf]") {
+	if code != 0 || !strings.Contains(out, "check-tls [/path/to/valkey.conf|sentinel.conf]") {
 		t.Errorf("check-tls --help: exit %d\n%s", code, out)
 	}
 }
@@ -302,4 +302,30 @@ func ckMust[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestCheckTLSSentinelConf: check-tls reads a sentinel.conf as the sentinel does — its "sentinel" lines
+// are parsed (a bad one is named), and the TLS material is checked like a node's.
+func TestCheckTLSSentinelConf(t *testing.T) {
+	dir := t.TempDir()
+	if err := tlsmat.GenerateDevCerts(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("port 0\ntls-port 26379\ntls-replication yes\ntls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\n"+
+		"sentinel monitor mymaster 127.0.0.1 6379 2\nsentinel down-after-milliseconds mymaster 5000\n",
+		filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key"), filepath.Join(dir, "ca.crt"))
+	conf := ckWrite(t, filepath.Join(t.TempDir(), "sentinel.conf"), []byte(base))
+	if code, out, errOut := ckRun("check-tls", conf); code != 0 || !strings.HasSuffix(out, "\nOK\n") {
+		t.Fatalf("check-tls %s: exit %d, stderr %q\n%s", conf, code, errOut, out)
+	}
+	bad := ckWrite(t, filepath.Join(t.TempDir(), "sentinel.conf"), []byte(base+"sentinel parallel-syncs nosuch 1\n"))
+	if code, out, errOut := ckRun("check-tls", bad); code != 1 || !strings.Contains(errOut, "sentinel parallel-syncs nosuch 1") ||
+		strings.Contains(out, "\nOK\n") {
+		t.Fatalf("a bad sentinel line: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	missing := ckWrite(t, filepath.Join(t.TempDir(), "sentinel.conf"),
+		[]byte(strings.Replace(base, filepath.Join(dir, "server.key"), filepath.Join(dir, "absent.key"), 1)))
+	if code, _, errOut := ckRun("check-tls", missing); code != 1 || !strings.Contains(errOut, "absent.key") {
+		t.Fatalf("missing key in a sentinel.conf: exit %d, stderr %q", code, errOut)
+	}
 }
