@@ -92,6 +92,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzIntsetIterate$$' -fuzztime $(FUZZTIME) ./server/rdb/blobs
 	$(GO) test -run '^$$' -fuzz '^FuzzZipmapIterate$$' -fuzztime $(FUZZTIME) ./server/rdb/blobs
 	$(GO) test -run '^$$' -fuzz '^FuzzCmdReader$$' -fuzztime $(FUZZTIME) ./server/aof
+	$(GO) test -run '^$$' -fuzz '^FuzzReadReply$$' -fuzztime $(FUZZTIME) ./sentinel
+	$(GO) test -run '^$$' -fuzz '^FuzzParseHello$$' -fuzztime $(FUZZTIME) ./sentinel
+	$(GO) test -run '^$$' -fuzz '^FuzzParseInfo$$' -fuzztime $(FUZZTIME) ./sentinel
 
 bench: build
 	BIN=$(BIN) ANCHOR=$(ANCHOR) RUNS=$(RUNS) MODES=$(MODES) CASES=$(CASES) scripts/bench.sh $(BENCH_ARGS)

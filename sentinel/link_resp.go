@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -128,10 +129,16 @@ func readReplyDepth(rd *bufio.Reader, depth int) (*reply, error) {
 		if n == -1 {
 			return &reply{kind: kindBulk, null: true}, nil
 		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(rd, buf); err != nil {
+		// the buffer grows with the data that arrives, so a length a peer only claims costs nothing
+		var b bytes.Buffer
+		b.Grow(int(min(n+2, 64<<10)))
+		if _, err := io.CopyN(&b, rd, n+2); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
 			return nil, err
 		}
+		buf := b.Bytes()
 		if buf[n] != '\r' || buf[n+1] != '\n' {
 			return nil, fmt.Errorf("%w: bulk not terminated by CRLF", errBadReply)
 		}
