@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"bufio"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -52,4 +53,19 @@ func FuzzParseInfo(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		_ = parseInfo(in)
 	})
+}
+
+// TestClaimedBulkLengthAllocatesLittle: a peer that announces a 512 MB bulk string and sends two bytes
+// costs the sentinel kilobytes, not the announced size.
+func TestClaimedBulkLengthAllocatesLittle(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := readReply(bufio.NewReader(strings.NewReader("$536870911\r\nab")))
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("a truncated bulk string was accepted")
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("reading it allocated %d bytes", grew)
+	}
 }
