@@ -114,21 +114,7 @@ func (c *tlsCluster) launch(i int) {
 // waitReady waits until node i answers PING over TLS.
 func (c *tlsCluster) waitReady(tb testing.TB, i int) {
 	tb.Helper()
-	n := c.nodes[i]
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := n.pingAll(true)
-		if err == nil {
-			return
-		}
-		if n.exited() {
-			tb.Fatalf("node %d exited before it was ready (%v)\n%s", i, n.waitErr, n.out)
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("node %d not ready after 20s: %v\n%s", i, err, n.out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	c.nodes[i].waitPing(tb, fmt.Sprintf("node %d", i))
 }
 
 // restart starts node i again on the same ports and directory (so the same nodes.conf) and waits for PING.

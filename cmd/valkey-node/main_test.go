@@ -308,6 +308,18 @@ func (n *node) exitCode() int {
 // waitReady polls PING on every port the node serves until each answers PONG.
 func (n *node) waitReady(withCert bool) {
 	n.t.Helper()
+	n.waitPingWith(n.t, "valkey-node", withCert)
+}
+
+// waitPing waits until n answers PING on each of its listeners (TLS with a client certificate).
+func (n *node) waitPing(tb testing.TB, what string) {
+	tb.Helper()
+	n.waitPingWith(tb, what, true)
+}
+
+// waitPingWith fails the test if the process exits before it answers or 20 s pass; what names the node.
+func (n *node) waitPingWith(tb testing.TB, what string, withCert bool) {
+	tb.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		err := n.pingAll(withCert)
@@ -315,10 +327,10 @@ func (n *node) waitReady(withCert bool) {
 			return
 		}
 		if n.exited() {
-			n.t.Fatalf("valkey-node exited before it was ready (exit %d)\n%s", n.exitCode(), n.out)
+			tb.Fatalf("%s exited before it was ready (exit %d)\n%s", what, n.exitCode(), n.out)
 		}
 		if time.Now().After(deadline) {
-			n.t.Fatalf("valkey-node not ready after 20s: %v\n%s", err, n.out)
+			tb.Fatalf("%s not ready after 20s: %v\n%s", what, err, n.out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

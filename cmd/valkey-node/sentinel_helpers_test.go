@@ -173,20 +173,7 @@ func (rs *replSet) launch(tb testing.TB, i int) {
 	d := *old
 	d.node, d.rdb = n, redis.NewClient(opt)
 	rs.nodes[i] = &d
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := n.pingAll(true)
-		if err == nil {
-			return
-		}
-		if n.exited() {
-			tb.Fatalf("data node %d exited before it was ready (%v)\n%s", i, n.waitErr, n.out)
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("data node %d not ready after 20s: %v\n%s", i, err, n.out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	n.waitPing(tb, fmt.Sprintf("data node %d", i))
 }
 
 // kill sends SIGKILL to node i and waits for the process to end.
