@@ -133,6 +133,12 @@ func (s *Sentinel) connClosedLocked(in *Instance, l *link, c *rconn, kind string
 	case kind == "cmd" && l.cmd == c:
 		l.cmd = nil
 		in.PendingCommands = 0
+		if in.PingPending.IsZero() {
+			// unanswered since its last valid reply: the PING a reconnection sends must not restart
+			// that clock, or an instance that went down with no PING in flight would flap
+			// between +sdown and -sdown at every reconnection attempt
+			in.PingPending = in.LastAvailTime
+		}
 	case kind == "pubsub" && l.pubsub == c:
 		l.pubsub = nil
 	default:
