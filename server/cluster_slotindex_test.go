@@ -72,7 +72,7 @@ func TestClusterKeysInSlotFollowTheData(t *testing.T) {
 	check("after DEBUG RELOAD")
 	mustDo(t, r, "OK", "SAVE")
 	n.stop()
-	n, r = start()
+	_, r = start()
 	check("after a restart that loaded the RDB")
 	mustDo(t, r, "OK", "FLUSHALL")
 	want = map[string]bool{}
