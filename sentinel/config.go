@@ -50,14 +50,16 @@ func init() {
 	reboot := directiveSpec{[]int{3}, (*Sentinel).confRebootPeriod}
 	known := directiveSpec{[]int{4}, (*Sentinel).confKnownReplica}
 	directiveTable = map[string]directiveSpec{
-		"monitor":                          {[]int{5}, (*Sentinel).confMonitor},
-		"down-after-milliseconds":          {[]int{3}, (*Sentinel).confDownAfter},
-		"failover-timeout":                 {[]int{3}, (*Sentinel).confFailoverTimeout},
-		"parallel-syncs":                   {[]int{3}, (*Sentinel).confParallelSyncs},
-		"notification-script":              {[]int{3}, (*Sentinel).confNotificationScript},
-		"client-reconfig-script":           {[]int{3}, (*Sentinel).confReconfigScript},
-		"auth-pass":                        {[]int{3}, (*Sentinel).confAuthPass},
-		"auth-user":                        {[]int{3}, (*Sentinel).confAuthUser},
+		"monitor":                 {[]int{5}, (*Sentinel).confMonitor},
+		"down-after-milliseconds": {[]int{3}, (*Sentinel).confDownAfter},
+		"failover-timeout":        {[]int{3}, (*Sentinel).confFailoverTimeout},
+		"parallel-syncs":          {[]int{3}, (*Sentinel).confParallelSyncs},
+		"notification-script": {[]int{3}, confMasterString(func(m *Instance) *string { return &m.NotifyScript },
+			executableOr(errNotifyScript))},
+		"client-reconfig-script": {[]int{3}, confMasterString(func(m *Instance) *string { return &m.ReconfScript },
+			executableOr(errReconfScript))},
+		"auth-pass":                        {[]int{3}, confMasterString(func(m *Instance) *string { return &m.AuthPass }, nil)},
+		"auth-user":                        {[]int{3}, confMasterString(func(m *Instance) *string { return &m.AuthUser }, nil)},
 		"primary-reboot-down-after-period": reboot,
 		"master-reboot-down-after-period":  reboot,
 		"rename-command":                   {[]int{4}, (*Sentinel).confRenameCommand},
@@ -183,48 +185,6 @@ func (s *Sentinel) confParallelSyncs(a []string) error {
 	return nil
 }
 
-func (s *Sentinel) confNotificationScript(a []string) error {
-	m, err := s.confMaster(a[1])
-	if err != nil {
-		return err
-	}
-	if checkExecutable(a[2]) != nil {
-		return errors.New(errNotifyScript)
-	}
-	m.NotifyScript = a[2]
-	return nil
-}
-
-func (s *Sentinel) confReconfigScript(a []string) error {
-	m, err := s.confMaster(a[1])
-	if err != nil {
-		return err
-	}
-	if checkExecutable(a[2]) != nil {
-		return errors.New(errReconfScript)
-	}
-	m.ReconfScript = a[2]
-	return nil
-}
-
-func (s *Sentinel) confAuthPass(a []string) error {
-	m, err := s.confMaster(a[1])
-	if err != nil {
-		return err
-	}
-	m.AuthPass = a[2]
-	return nil
-}
-
-func (s *Sentinel) confAuthUser(a []string) error {
-	m, err := s.confMaster(a[1])
-	if err != nil {
-		return err
-	}
-	m.AuthUser = a[2]
-	return nil
-}
-
 func (s *Sentinel) confRebootPeriod(a []string) error {
 	m, err := s.confMaster(a[1])
 	if err != nil {
@@ -255,6 +215,34 @@ func (s *Sentinel) confRenameCommand(a []string) error {
 func (s *Sentinel) confAnnounceIP(a []string) error {
 	s.announceIP = a[1]
 	return nil
+}
+
+// confMasterString is a "<statement> <primary> <value>" line stored in the field field returns, after
+// check (if any) accepts the value.
+func confMasterString(field func(*Instance) *string, check func(string) error) func(*Sentinel, []string) error {
+	return func(s *Sentinel, a []string) error {
+		m, err := s.confMaster(a[1])
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(a[2]); err != nil {
+				return err
+			}
+		}
+		*field(m) = a[2]
+		return nil
+	}
+}
+
+// executableOr accepts the path of an executable file, and otherwise gives Valkey's error msg.
+func executableOr(msg string) func(string) error {
+	return func(path string) error {
+		if checkExecutable(path) != nil {
+			return errors.New(msg)
+		}
+		return nil
+	}
 }
 
 // confYesNo is a global yes/no statement stored in the field field returns; msg is Valkey's complaint
