@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestClusterTLSAddNodeRebalanceDelNode: the rest of what operators do with `redis-cli --cluster` over
@@ -22,7 +25,13 @@ func TestClusterTLSAddNodeRebalanceDelNode(t *testing.T) {
 		t.Fatalf("redis-cli --cluster create: exit %d\n%s", res.code, res.out)
 	}
 	waitCluster(t, "cluster_state:ok on the three primaries", c.allOK(3, 0, 1, 2))
-	cc := c.clusterClient(t, &redirectCounter{})
+	// the client is seeded with the cluster's members only: the node still outside would answer its
+	// slot query with no slots and every key with CLUSTERDOWN (it is a cluster of its own, without slots)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:     []string{c.nodes[0].tlsAddr(), c.nodes[1].tlsAddr(), c.nodes[2].tlsAddr()},
+		TLSConfig: clientTLS(t, c.certs, true), DialTimeout: 2 * time.Second, ReadTimeout: 10 * time.Second,
+	})
+	t.Cleanup(func() { cc.Close() })
 	want := make([]string, 3000)
 	for i := range want {
 		want[i] = "v" + strconv.Itoa(i)

@@ -31,6 +31,12 @@ const (
 	// sentinelDownAfter is down-after-milliseconds: short, so failure detection takes about a second,
 	// yet long enough that a -race binary on 2 loaded cores does not miss a PING reply by accident.
 	sentinelDownAfter = 1000
+	// realSentinelDownAfter is the Debian redis-sentinel's: after a switch-master it reconnects to the new
+	// primary only after its one-second reconnect throttle and counts the other sentinels' recent "down"
+	// answers about the old address, so with 1000 ms it sometimes fails over the healthy new primary a
+	// second time (seen in CI). valkey-node's sentinel fixes both (sentinel/monitor.go); the reference
+	// gets a period it is reliable with.
+	realSentinelDownAfter = 3000
 	// sentinelFailoverTimeout is failover-timeout (ms). A failed election is retried after twice this.
 	sentinelFailoverTimeout = 5000
 	// haWait bounds every wait for a sentinel or a data node to reach a state: the failover itself takes a
@@ -276,9 +282,13 @@ func (rs *replSet) sentinelConf(dir string, port int, spec sentinelSpec) []strin
 	} else {
 		lines = append(lines, "port "+strconv.Itoa(port))
 	}
+	downAfter := sentinelDownAfter
+	if spec.real {
+		downAfter = realSentinelDownAfter
+	}
 	lines = append(lines,
 		fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d %d", masterName, rs.nodes[0].port, spec.quorum),
-		fmt.Sprintf("sentinel down-after-milliseconds %s %d", masterName, sentinelDownAfter),
+		fmt.Sprintf("sentinel down-after-milliseconds %s %d", masterName, downAfter),
 		fmt.Sprintf("sentinel failover-timeout %s %d", masterName, sentinelFailoverTimeout),
 		fmt.Sprintf("sentinel parallel-syncs %s 1", masterName))
 	return lines
