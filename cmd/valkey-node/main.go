@@ -132,6 +132,14 @@ func serve(args []string, stderr io.Writer) int {
 		}
 		return 1
 	}
+	// The signals are caught before the listeners open: a SIGTERM sent as soon as the node answers must
+	// shut it down cleanly, not kill it by the default action.
+	// A file size limit (ulimit -f) must show up as a write error that the node reports and survives, as a
+	// full disk does, not as the default SIGXFSZ action that kills the process.
+	signal.Ignore(syscall.SIGXFSZ)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sig)
 	if err := srv.Start(); err != nil {
 		fmt.Fprintln(stderr, err)
 		log := srv.Logger()
@@ -139,12 +147,6 @@ func serve(args []string, stderr io.Writer) int {
 		srv.Shutdown(context.Background())
 		return 1
 	}
-	// A file size limit (ulimit -f) must show up as a write error that the node reports and survives, as a
-	// full disk does, not as the default SIGXFSZ action that kills the process.
-	signal.Ignore(syscall.SIGXFSZ)
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sig)
 	log := srv.Logger()
 wait:
 	for {

@@ -89,6 +89,10 @@ func serveSentinel(args []string, stderr io.Writer) int {
 	}
 	st.Attach(srv)
 	log := srv.Logger()
+	// caught before the listener opens, as for a node: a SIGTERM right after start-up stops it cleanly
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sig)
 	if err := srv.Start(); err != nil {
 		fmt.Fprintln(stderr, err)
 		log.Warn().Err(err).Msg("Failed to start")
@@ -102,9 +106,6 @@ func serveSentinel(args []string, stderr io.Writer) int {
 		srv.Shutdown(context.Background())
 		return 1
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sig)
 	select {
 	case s := <-sig:
 		log.Warn().Str("signal", s.String()).Msg("Received signal, scheduling shutdown...")
