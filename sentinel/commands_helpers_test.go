@@ -23,7 +23,7 @@ import (
 	"github.com/valkey-node/valkey-node/server/config"
 )
 
-// surfLog collects a sentinel's log.
+// surfLog collects a node's or a sentinel's log (the server writes it from several goroutines).
 type surfLog struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -6,7 +6,6 @@ package sentinel
 // takes seconds.
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -44,23 +43,6 @@ const (
 	scFailoverTimeoutMS = 4000
 	scWait              = 60 * time.Second // deadline of every wait: generous, never a timing assertion
 )
-
-type scLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *scLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *scLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // scEnv is one scenario's nodes and sentinels.
 type scEnv struct {
@@ -126,7 +108,7 @@ type scNode struct {
 	prio int
 	srv  *server.Server
 	cli  *redis.Client
-	logs *scLog
+	logs *surfLog
 }
 
 // startNode starts a node on port (0: a free one) with replica-priority prio.
@@ -135,7 +117,7 @@ func (e *scEnv) startNode(port, prio int) *scNode {
 	if port == 0 {
 		port = scFreePort(e.t)
 	}
-	n := &scNode{e: e, port: port, prio: prio, logs: &scLog{}}
+	n := &scNode{e: e, port: port, prio: prio, logs: &surfLog{}}
 	opts := []config.Option{
 		{Name: "bind", Args: []string{"127.0.0.1"}},
 		{Name: "save", Args: []string{""}},
@@ -216,7 +198,7 @@ type scSentinel struct {
 	srv  *server.Server
 	cli  *redis.Client
 	ps   *redis.PubSub
-	logs *scLog
+	logs *surfLog
 	done chan struct{}
 
 	mu     sync.Mutex
@@ -226,7 +208,7 @@ type scSentinel struct {
 // startSentinel runs a sentinel monitoring p as "mymaster" with the given quorum.
 func (e *scEnv) startSentinel(p *scNode, quorum int) *scSentinel {
 	e.t.Helper()
-	x := &scSentinel{e: e, port: scFreePort(e.t), logs: &scLog{}, done: make(chan struct{})}
+	x := &scSentinel{e: e, port: scFreePort(e.t), logs: &surfLog{}, done: make(chan struct{})}
 	dir := e.t.TempDir()
 	conf := fmt.Sprintf("sentinel monitor mymaster 127.0.0.1 %d %d\n"+
 		"sentinel down-after-milliseconds mymaster %d\nsentinel failover-timeout mymaster %d\n",
