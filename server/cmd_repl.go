@@ -210,13 +210,8 @@ func waitCommand(c *Client, args [][]byte) {
 		c.Err(errNotInt)
 		return
 	}
-	ms, ok := parseInt64(args[2])
+	ms, ok := waitTimeout(c, args[2])
 	if !ok {
-		c.Err("ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
-		c.Err("ERR timeout is negative")
 		return
 	}
 	target := c.woff
@@ -229,6 +224,20 @@ func waitCommand(c *Client, args [][]byte) {
 		func(w *resp.Writer) { w.Int(int64(p.AckedAtLeast(target))) })
 	s.repl.waiters = append(s.repl.waiters, &waitReq{c: c, b: c.blocked, offset: target, n: n})
 	p.RequestAcks()
+}
+
+// waitTimeout parses the millisecond timeout of WAIT and WAITAOF, replying the error when it is bad.
+func waitTimeout(c *Client, arg []byte) (int64, bool) {
+	ms, ok := parseInt64(arg)
+	if !ok {
+		c.Err("ERR timeout is not an integer or out of range")
+		return 0, false
+	}
+	if ms < 0 {
+		c.Err("ERR timeout is negative")
+		return 0, false
+	}
+	return ms, true
 }
 
 // WAITAOF numlocal numreplicas timeout
@@ -244,13 +253,8 @@ func waitaofCommand(c *Client, args [][]byte) {
 		c.Err(errNotInt)
 		return
 	}
-	ms, ok := parseInt64(args[3])
+	ms, ok := waitTimeout(c, args[3])
 	if !ok {
-		c.Err("ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
-		c.Err("ERR timeout is negative")
 		return
 	}
 	if numLocal > 0 && s.aof.m == nil {
